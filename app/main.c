@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* duet: a SIP back-to-back user agent. Dispatches the sub-commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "parse_cmd.h"
+
+#ifndef DUET_VERSION
+#define DUET_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: duet parse [-q] [--stream] FILE...\n"
+		   "       duet --version\n"
+		   "\n"
+		   "  parse   print each captured SIP message as JSON, or why it\n"
+		   "          is invalid (exit 1); -q prints nothing\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
+		return parse_cmd_main(argc - 1, argv + 1, stdout, stderr);
+	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+		printf("duet %s\n", DUET_VERSION);
+		return 0;
+	}
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+			  strcmp(argv[1], "--help") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* Header names, compact forms (RFC 3261 §7.3.3) and value lists (§7.3.1). */
+#include "duet/sip_hdr.h"
+
+#include <pthread.h>
+
+#include "sip_internal.h"
+
+struct hdr_row {
+	struct slice name;
+	char compact;
+	unsigned flags;
+};
+
+static const struct hdr_row rows[SIP_HDR_COUNT] = {
+	[SIP_HDR_OTHER] = { { "", 0 }, 0, 0 },
+#define SIP_HDR_ROW(id, nm, c, f)                                            \
+	[SIP_HDR_##id] = { { nm, sizeof(nm) - 1 }, c, f },
+	SIP_HDR_TABLE(SIP_HDR_ROW)
+#undef SIP_HDR_ROW
+};
+
+/* Open-addressed table of long names, filled once from rows[] (so a new
+ * header needs only its row). 256 slots for ~70 names keeps probes short. */
+#define NAME_SLOTS 256
+static uint8_t name_slots[NAME_SLOTS];
+static uint8_t compact_ids[26];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+_Static_assert(SIP_HDR_COUNT < 256, "header ids must fit the uint8_t slots");
+
+static uint32_t name_hash(struct slice name)
+{
+	uint32_t h = 5381;
+
+	for (size_t i = 0; i < name.len; i++)
+		h = sip_hdr_hash_step(h, (unsigned char)name.p[i]);
+	return h;
+}
+
+static inline unsigned slot_of(uint32_t h)
+{
+	return (h ^ (h >> 9)) & (NAME_SLOTS - 1);
+}
+
+static void tables_build(void)
+{
+	for (unsigned id = 1; id < SIP_HDR_COUNT; id++) {
+		unsigned s = slot_of(name_hash(rows[id].name));
+
+		while (name_slots[s])
+			s = (s + 1) & (NAME_SLOTS - 1);
+		name_slots[s] = (uint8_t)id;
+		if (rows[id].compact)
+			compact_ids[(rows[id].compact | 0x20) - 'a'] =
+				(uint8_t)id;
+	}
+}
+
+struct slice sip_hdr_name(enum sip_hdr_id id)
+{
+	return (unsigned)id < SIP_HDR_COUNT ? rows[id].name : rows[0].name;
+}
+
+unsigned sip_hdr_flags(enum sip_hdr_id id)
+{
+	return (unsigned)id < SIP_HDR_COUNT ? rows[id].flags : 0;
+}
+
+enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash)
+{
+	pthread_once(&tables_once, tables_build);
+	if (name.len == 1) {
+		unsigned c = (unsigned char)name.p[0] | 0x20u;
+
+		if (c >= 'a' && c <= 'z')
+			return (enum sip_hdr_id)compact_ids[c - 'a'];
+		return SIP_HDR_OTHER;
+	}
+	for (unsigned s = slot_of(hash);; s = (s + 1) & (NAME_SLOTS - 1)) {
+		unsigned id = name_slots[s];
+
+		if (id == 0)
+			return SIP_HDR_OTHER;
+		if (rows[id].name.len == name.len &&
+		    slice_caseeq(rows[id].name, name))
+			return (enum sip_hdr_id)id;
+	}
+}
+
+enum sip_hdr_id sip_hdr_lookup(struct slice name)
+{
+	return sip_hdr_lookup_hashed(name, name_hash(name));
+}
+
+static inline bool is_lws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+bool sip_hdr_next_value(struct slice value, size_t *pos, struct slice *out,
+			bool *bad)
+{
+	size_t i = *pos, start;
+	bool quoted = false, angle = false;
+
+	if (bad)
+		*bad = false;
+	while (i < value.len && (is_lws(value.p[i]) || value.p[i] == ','))
+		i++;
+	if (i >= value.len) {
+		*pos = value.len;
+		return false;
+	}
+	start = i;
+	for (; i < value.len; i++) {
+		char c = value.p[i];
+
+		if (quoted) {
+			if (c == '\\' && i + 1 < value.len)
+				i++; /* quoted-pair, §25 */
+			else if (c == '"')
+				quoted = false;
+		} else if (c == '"') {
+			quoted = true;
+		} else if (c == '<') {
+			angle = true;
+		} else if (c == '>') {
+			angle = false;
+		} else if (c == ',' && !angle) {
+			break;
+		}
+	}
+	if (quoted || angle) {
+		if (bad)
+			*bad = true;
+		*pos = value.len;
+		return false;
+	}
+	*out = slice_trim(slice_make(value.p + start, i - start));
+	*pos = i < value.len ? i + 1 : i;
+	return true;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by core's SIP parser files; not a public interface. */
+#ifndef DUET_CORE_SIP_INTERNAL_H
+#define DUET_CORE_SIP_INTERNAL_H
+
+#include "duet/sip_hdr.h"
+#include "duet/sip_uri.h"
+
+/* One step of the case-folding name hash the parser computes as it scans a
+ * header name. `|0x20` folds ASCII letters and leaves every other token
+ * character (RFC 3261 §25 token) distinct. */
+static inline uint32_t sip_hdr_hash_step(uint32_t h, unsigned char c)
+{
+	return h * 33u + (c | 0x20u);
+}
+
+/* sip_hdr_lookup() for a name whose hash the caller already computed. */
+enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash);
+
+/* Character classes of RFC 3261 §25 used by the message parsers. */
+enum {
+	SIP_C_TOKEN = 0x01, /* token: alphanum -.!%*_+`'~ */
+	SIP_C_WS = 0x02,    /* SP HTAB CR LF: LWS once a field is unfolded */
+	SIP_C_DIGIT = 0x04,
+	SIP_C_HOST = 0x08,  /* hostname, IPv4 and IPv6 text: alnum - . : [ ] */
+	SIP_C_WORD = 0x10,  /* word (Call-ID): token + ()<>:\"/[]?{} */
+};
+
+extern const unsigned char sip_ctype[256];
+
+static inline bool sip_is(unsigned char c, unsigned cls)
+{
+	return (sip_ctype[c] & cls) != 0;
+}
+
+/*
+ * Validate a whole host (RFC 3261 §25 host = hostname / IPv4address /
+ * IPv6reference). `brackets` says whether an IPv6 address must be in
+ * brackets (URI, Via sent-by) or may stand bare or bracketed (Via received,
+ * RFC 5118 §4.5). Returns 0 and sets *kind, or EBADMSG.
+ */
+int sip_host_parse(struct slice host, bool brackets, enum sip_host_kind *kind);
+
+#endif
