@@ -83,15 +83,52 @@ enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash)
 		if (id == 0)
 			return SIP_HDR_OTHER;
 		if (rows[id].name.len == name.len &&
-		    slice_caseeq(rows[id].name, name))
+		    sip_token_caseeq(rows[id].name.p, name.p, name.len))
 			return (enum sip_hdr_id)id;
 	}
 }
 
 enum sip_hdr_id sip_hdr_lookup(struct slice name)
 {
+	/* arbitrary text: only token names can be header names */
+	for (size_t i = 0; i < name.len; i++) {
+		if (!sip_is((unsigned char)name.p[i], SIP_C_TOKEN))
+			return SIP_HDR_OTHER;
+	}
 	return sip_hdr_lookup_hashed(name, name_hash(name));
 }
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+
+const char *sip_scan_line_end(const char *p, const char *end)
+{
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+	const __m128i nul = _mm_setzero_si128();
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
+			_mm_cmpeq_epi8(v, nul));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+
+		if (mask)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+	while (p < end && *p != '\r' && *p != '\n' && *p != '\0')
+		p++;
+	return p;
+}
+#else
+const char *sip_scan_line_end(const char *p, const char *end)
+{
+	while (p < end && *p != '\r' && *p != '\n' && *p != '\0')
+		p++;
+	return p;
+}
+#endif
 
 static inline bool is_lws(char c)
 {

@@ -3,6 +3,8 @@
 #ifndef DUET_CORE_SIP_INTERNAL_H
 #define DUET_CORE_SIP_INTERNAL_H
 
+#include <string.h>
+
 #include "duet/sip_hdr.h"
 #include "duet/sip_uri.h"
 
@@ -14,7 +16,46 @@ static inline uint32_t sip_hdr_hash_step(uint32_t h, unsigned char c)
 	return h * 33u + (c | 0x20u);
 }
 
-/* sip_hdr_lookup() for a name whose hash the caller already computed. */
+/*
+ * Case-insensitive equality for token text against a lower- or mixed-case
+ * literal: `|0x20` folds letters and maps no other token character
+ * (RFC 3261 §25) onto a letter or '-', so it is exact for tokens. Eight
+ * bytes at a time.
+ */
+static inline bool sip_token_caseeq(const char *a, const char *b, size_t n)
+{
+	const uint64_t fold = 0x2020202020202020ull;
+
+	while (n >= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if ((x | fold) != (y | fold))
+			return false;
+		a += 8;
+		b += 8;
+		n -= 8;
+	}
+	while (n--) {
+		if ((*a++ | 0x20) != (*b++ | 0x20))
+			return false;
+	}
+	return true;
+}
+
+/* Is token slice s the literal lit (case-insensitively)? */
+#define SIP_TOKEN_IS(s, lit)                                                 \
+	((s).len == sizeof(lit) - 1 &&                                       \
+	 sip_token_caseeq((s).p, lit, sizeof(lit) - 1))
+
+/*
+ * The first CR, LF or NUL in [p, end), or end. The header section is
+ * scanned once with this, 16 bytes at a step where SSE2 is available.
+ */
+const char *sip_scan_line_end(const char *p, const char *end);
+
+/* sip_hdr_lookup() for a token name whose hash the caller computed. */
 enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash);
 
 /* Character classes of RFC 3261 §25 used by the message parsers. */

@@ -128,14 +128,20 @@ static int fields_index(const char *p, const char *end, struct sip_hdr *dst,
 	fs->count = 0;
 	fs->cl_field = -1;
 	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le;
+		/* one scan finds the line end and any NUL or bare CR */
+		const char *le = sip_scan_line_end(p, end), *nl = le;
 
-		if (!nl)
+		if (le == end)
 			return ENODATA;
-		le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
-		if (memchr(p, '\r', (size_t)(le - p)))
-			return bad(fs, "bare CR in header");
+		if (*le == '\0')
+			return bad(fs, "NUL in header");
+		if (*le == '\r') {
+			if (le + 1 == end)
+				return ENODATA;
+			if (le[1] != '\n')
+				return bad(fs, "bare CR in header");
+			nl = le + 1;
+		}
 		if (le == p) { /* the blank line */
 			fs->hdr_end = nl + 1;
 			break;
@@ -217,8 +223,8 @@ static int frame(const char *p, size_t len, enum sip_framing framing,
 	if (err)
 		return err;
 	head = (size_t)(fs->hdr_end - p);
-	if (memchr(p, '\0', head))
-		return bad(fs, "NUL in header");
+	if (memchr(p, '\0', (size_t)(nl - p)))
+		return bad(fs, "NUL in start line");
 	*has_cl = fs->cl_field >= 0;
 	*cl = 0;
 	if (*has_cl) {

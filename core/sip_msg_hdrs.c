@@ -117,6 +117,14 @@ static int expect_end(struct cur *c)
 	return at_end(c) ? 0 : fail(c, "unexpected text after value");
 }
 
+/* After one element of a list: LWS, then the end or a COMMA (§7.3.1). */
+static int expect_elem_end(struct cur *c)
+{
+	skip_lws(c);
+	return at_end(c) || peek(c) == ',' ? 0
+					   : fail(c, "unexpected text after value");
+}
+
 static int port_parse(struct slice s, uint16_t *port)
 {
 	uint32_t v;
@@ -132,26 +140,26 @@ static int via_param(struct sip_via *via, const struct param *pm)
 	enum sip_host_kind kind;
 	uint32_t v;
 
-	if (slice_caseeq_cstr(pm->name, "branch")) {
+	if (SIP_TOKEN_IS(pm->name, "branch")) {
 		if (!pm->value.p || !pm->value.len)
 			return EBADMSG;
 		via->branch = pm->value;
-	} else if (slice_caseeq_cstr(pm->name, "received")) {
+	} else if (SIP_TOKEN_IS(pm->name, "received")) {
 		/* IPv4 or IPv6, bare or bracketed (RFC 5118 §4.5) */
 		if (!pm->value.p || sip_host_parse(pm->value, false, &kind) ||
 		    kind == SIP_HOST_NAME)
 			return EBADMSG;
 		via->received = pm->value;
-	} else if (slice_caseeq_cstr(pm->name, "rport")) {
+	} else if (SIP_TOKEN_IS(pm->name, "rport")) {
 		/* RFC 3581 §3: "rport" or "rport=" 1*DIGIT */
 		via->has_rport = true;
 		if (pm->value.p && port_parse(pm->value, &via->rport))
 			return EBADMSG;
-	} else if (slice_caseeq_cstr(pm->name, "maddr")) {
+	} else if (SIP_TOKEN_IS(pm->name, "maddr")) {
 		if (!pm->value.p || sip_host_parse(pm->value, true, &kind))
 			return EBADMSG;
 		via->maddr = pm->value;
-	} else if (slice_caseeq_cstr(pm->name, "ttl")) {
+	} else if (SIP_TOKEN_IS(pm->name, "ttl")) {
 		if (!pm->value.p || slice_to_u32(pm->value, 255, &v))
 			return EBADMSG;
 		via->ttl = pm->value;
@@ -164,10 +172,10 @@ static int via_param(struct sip_via *via, const struct param *pm)
  * sent-protocol = protocol-name SLASH protocol-version SLASH transport
  * sent-by = host [ COLON port ]                       (§20.42, §25)
  */
-int sip_via_parse(struct sip_via *out, struct slice value, const char **why)
+static int via_parse_at(struct cur *cp, struct sip_via *out, const char **why)
 {
-	struct cur c = { value.p, value.p + value.len, NULL };
-	struct sip_via via = { .raw = value };
+	struct cur c = *cp;
+	struct sip_via via = { 0 };
 	struct slice name, version, port;
 	struct param pm;
 	const char *ps;
@@ -175,10 +183,10 @@ int sip_via_parse(struct sip_via *out, struct slice value, const char **why)
 
 	skip_lws(&c);
 	name = take_class(&c, SIP_C_TOKEN);
-	if (!slice_caseeq_cstr(name, "SIP") || !sep(&c, '/'))
+	if (!SIP_TOKEN_IS(name, "SIP") || !sep(&c, '/'))
 		return *why = "bad Via protocol", EBADMSG;
 	version = take_class(&c, SIP_C_TOKEN);
-	if (!slice_eq_cstr(version, "2.0") || !sep(&c, '/'))
+	if (!(version.len == 3 && memcmp(version.p, "2.0", 3) == 0) || !sep(&c, '/'))
 		return *why = "bad Via version", EBADMSG;
 	via.transport = take_class(&c, SIP_C_TOKEN);
 	if (via.transport.len == 0 || !skip_lws(&c))
@@ -210,9 +218,27 @@ int sip_via_parse(struct sip_via *out, struct slice value, const char **why)
 		if (via_param(&via, &pm))
 			return *why = "bad Via parameter", EBADMSG;
 	}
-	if (err != ENOENT || expect_end(&c))
-		return *why = "bad Via parameter", EBADMSG;
 	via.params = slice_trim(slice_make(ps, (size_t)(c.p - ps)));
+	if (err != ENOENT || expect_elem_end(&c))
+		return *why = "bad Via parameter", EBADMSG;
+	via.raw = slice_trim(slice_make(cp->p, (size_t)(c.p - cp->p)));
+	*out = via;
+	cp->p = c.p;
+	return 0;
+}
+
+int sip_via_parse(struct sip_via *out, struct slice value, const char **why)
+{
+	struct cur c = { value.p, value.p + value.len, NULL };
+	struct sip_via via;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	if (via_parse_at(&c, &via, why))
+		return EBADMSG;
+	if (!at_end(&c))
+		return *why = "bad Via", EBADMSG;
 	*out = via;
 	return 0;
 }
@@ -249,17 +275,17 @@ static int addr_params(struct sip_addr *a, struct cur *c, enum addr_kind kind)
 	int err;
 
 	while ((err = param_next(c, &pm)) == 0) {
-		if (slice_caseeq_cstr(pm.name, "tag")) {
+		if (SIP_TOKEN_IS(pm.name, "tag")) {
 			if (!pm.value.len)
 				return fail(c, "bad tag");
 			a->tag = pm.value;
 		} else if (kind == ADDR_CONTACT &&
-			   slice_caseeq_cstr(pm.name, "expires")) {
+			   SIP_TOKEN_IS(pm.name, "expires")) {
 			if (slice_to_u32(pm.value, UINT32_MAX, &a->expires))
 				return fail(c, "bad Contact expires");
 			a->has_expires = true;
 		} else if (kind == ADDR_CONTACT &&
-			   slice_caseeq_cstr(pm.name, "q")) {
+			   SIP_TOKEN_IS(pm.name, "q")) {
 			if (qvalue_parse(pm.value, &a->q))
 				return fail(c, "bad Contact q");
 			a->has_q = true;
@@ -268,7 +294,7 @@ static int addr_params(struct sip_addr *a, struct cur *c, enum addr_kind kind)
 	if (err != ENOENT)
 		return EBADMSG;
 	a->params = slice_trim(slice_make(ps, (size_t)(c->p - ps)));
-	return expect_end(c);
+	return expect_elem_end(c);
 }
 
 /*
@@ -276,11 +302,11 @@ static int addr_params(struct sip_addr *a, struct cur *c, enum addr_kind kind)
  * name-addr = [ display-name ] LAQUOT addr-spec RAQUOT
  * display-name = *(token LWS) / quoted-string
  */
-static int addr_parse(struct sip_addr *out, struct slice value,
-		      enum addr_kind kind, const char **why)
+static int addr_parse_at(struct cur *cp, struct sip_addr *out,
+			 enum addr_kind kind, const char **why)
 {
-	struct cur c = { value.p, value.p + value.len, NULL };
-	struct sip_addr a = { .raw = value };
+	struct cur c = *cp;
+	struct sip_addr a = { 0 };
 	struct slice uri;
 	const char *s;
 
@@ -323,7 +349,7 @@ static int addr_parse(struct sip_addr *out, struct slice value,
 		 * with ',', ';' or '?' of its own needs <> (§20.10) */
 		s = c.p;
 		while (c.p < c.end && *c.p != ';' && *c.p != '?' &&
-		       !sip_is((unsigned char)*c.p, SIP_C_WS))
+		       *c.p != ',' && !sip_is((unsigned char)*c.p, SIP_C_WS))
 			c.p++;
 		uri = slice_make(s, (size_t)(c.p - s));
 	}
@@ -331,8 +357,21 @@ static int addr_parse(struct sip_addr *out, struct slice value,
 		return EBADMSG;
 	if (addr_params(&a, &c, kind))
 		return *why = c.why ? c.why : "bad header parameter", EBADMSG;
+	a.raw = slice_trim(slice_make(cp->p, (size_t)(c.p - cp->p)));
 	*out = a;
+	cp->p = c.p;
 	return 0;
+}
+
+/* A value holding exactly one element (From, To, on-demand parses). */
+static int addr_parse(struct sip_addr *out, struct slice value,
+		      enum addr_kind kind, const char **why)
+{
+	struct cur c = { value.p, value.p + value.len, NULL };
+
+	if (addr_parse_at(&c, out, kind, why))
+		return EBADMSG;
+	return at_end(&c) ? 0 : (*why = "unexpected text after value", EBADMSG);
 }
 
 int sip_addr_parse(struct sip_addr *addr, struct slice value, const char **why)
@@ -421,45 +460,60 @@ static unsigned list_bound(const struct sip_msg *msg, enum sip_hdr_id id)
 	return n;
 }
 
-/* Parse every value of every field with this id into arr (count in *n). */
-static int list_parse(struct sip_msg *msg, enum sip_hdr_id id,
-		      struct sip_addr *arr, uint16_t *n, enum addr_kind kind,
-		      const char **why)
+/*
+ * Walk the elements of every field with this id: element *(COMMA
+ * element), no empty elements (§7.3.1). `one` parses the element at the
+ * cursor into slot i and leaves the cursor after it.
+ */
+typedef int elem_fn(struct sip_msg *msg, struct cur *c, unsigned i,
+		    const char **why);
+
+static int list_walk(struct sip_msg *msg, enum sip_hdr_id id, elem_fn *one,
+		     uint16_t *n, const char **why)
 {
 	for (const struct sip_hdr *h = sip_msg_hdr(msg, id); h;
 	     h = sip_msg_hdr_next(msg, h)) {
-		struct slice v;
-		size_t pos = 0;
-		bool badq;
+		struct cur c = { h->value.p, h->value.p + h->value.len, NULL };
 
-		while (sip_hdr_next_value(h->value, &pos, &v, &badq)) {
-			if (addr_parse(&arr[*n], v, kind, why))
+		for (;;) {
+			skip_lws(&c);
+			if (at_end(&c) || peek(&c) == ',')
+				return *why = "empty list element", EBADMSG;
+			if (one(msg, &c, *n, why))
 				return EBADMSG;
 			(*n)++;
+			if (at_end(&c))
+				break;
+			c.p++; /* the COMMA */
 		}
-		if (badq)
-			return *why = "unbalanced quotes or <>", EBADMSG;
 	}
 	return 0;
 }
 
-static int vias_parse(struct sip_msg *msg, const char **why)
+static int via_elem(struct sip_msg *msg, struct cur *c, unsigned i,
+		    const char **why)
 {
-	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_VIA); h;
-	     h = sip_msg_hdr_next(msg, h)) {
-		struct slice v;
-		size_t pos = 0;
-		bool badq;
+	return via_parse_at(c, &msg->vias[i], why);
+}
 
-		while (sip_hdr_next_value(h->value, &pos, &v, &badq)) {
-			if (sip_via_parse(&msg->vias[msg->via_count], v, why))
-				return EBADMSG;
-			msg->via_count++;
-		}
-		if (badq || msg->via_count == 0)
-			return *why = "bad Via", EBADMSG;
-	}
-	return 0;
+static int contact_elem(struct sip_msg *msg, struct cur *c, unsigned i,
+			const char **why)
+{
+	if (peek(c) == '*')
+		return *why = "Contact * with other contacts", EBADMSG;
+	return addr_parse_at(c, &msg->contacts[i], ADDR_CONTACT, why);
+}
+
+static int route_elem(struct sip_msg *msg, struct cur *c, unsigned i,
+		      const char **why)
+{
+	return addr_parse_at(c, &msg->routes[i], ADDR_ROUTE, why);
+}
+
+static int rr_elem(struct sip_msg *msg, struct cur *c, unsigned i,
+		   const char **why)
+{
+	return addr_parse_at(c, &msg->record_routes[i], ADDR_ROUTE, why);
 }
 
 /* One allocation for the parsed values of the list headers. */
@@ -510,18 +564,8 @@ static int contacts_parse(struct sip_msg *msg, const char **why)
 		msg->contact_count = 1;
 		return 0;
 	}
-	for (; h; h = sip_msg_hdr_next(msg, h)) {
-		struct slice v;
-		size_t pos = 0;
-
-		while (sip_hdr_next_value(h->value, &pos, &v, NULL)) {
-			if (v.len == 1 && v.p[0] == '*')
-				return *why = "Contact * with other contacts",
-				       EBADMSG;
-		}
-	}
-	return list_parse(msg, SIP_HDR_CONTACT, msg->contacts,
-			  &msg->contact_count, ADDR_CONTACT, why);
+	return list_walk(msg, SIP_HDR_CONTACT, contact_elem,
+			 &msg->contact_count, why);
 }
 
 static int scalars_parse(struct sip_msg *msg, const char **why)
@@ -561,13 +605,13 @@ int sip_msg_parse_known(struct sip_msg *msg, const char **why)
 		return *why = "out of memory", err;
 	if (sip_msg_hdr(msg, SIP_HDR_VIA) == NULL)
 		return *why = "missing Via", EBADMSG;
-	if (vias_parse(msg, why) || single_addr(msg, SIP_HDR_FROM, &msg->from, why) ||
+	if (list_walk(msg, SIP_HDR_VIA, via_elem, &msg->via_count, why) ||
+	    single_addr(msg, SIP_HDR_FROM, &msg->from, why) ||
 	    single_addr(msg, SIP_HDR_TO, &msg->to, why) ||
 	    scalars_parse(msg, why) || contacts_parse(msg, why) ||
-	    list_parse(msg, SIP_HDR_ROUTE, msg->routes, &msg->route_count,
-		       ADDR_ROUTE, why) ||
-	    list_parse(msg, SIP_HDR_RECORD_ROUTE, msg->record_routes,
-		       &msg->record_route_count, ADDR_ROUTE, why))
+	    list_walk(msg, SIP_HDR_ROUTE, route_elem, &msg->route_count, why) ||
+	    list_walk(msg, SIP_HDR_RECORD_ROUTE, rr_elem,
+		      &msg->record_route_count, why))
 		return EBADMSG;
 	/* the CSeq method matches the request's (§8.1.1.5, §12.2.1.1) */
 	if (msg->is_request &&

@@ -82,9 +82,10 @@ enum {
 
 static const uint16_t cc[256] = { R64(0), R64(64) };
 
-static inline unsigned cls(unsigned char c)
+/* The classes of a byte; takes char or unsigned char alike. */
+static inline unsigned cls(int c)
 {
-	return cc[c];
+	return cc[(unsigned char)c];
 }
 
 static inline unsigned char lower(unsigned char c)
@@ -148,18 +149,15 @@ static const char *char_reason(const char *s, size_t i, size_t n,
  */
 static size_t scan(const char *s, size_t i, size_t n, unsigned mask)
 {
-	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (cls(c) & mask)
+	for (;;) {
+		while (i < n && (cls(s[i]) & mask))
 			i++;
-		else if (c == '%' && n - i >= 3 && (cls(s[i + 1]) & CC_HEX) &&
-			 (cls(s[i + 2]) & CC_HEX))
+		if (i < n && s[i] == '%' && n - i >= 3 &&
+		    (cls(s[i + 1]) & cls(s[i + 2]) & CC_HEX))
 			i += 3;
 		else
-			break;
+			return i;
 	}
-	return i;
 }
 
 /* Skip bytes in `mask`; no escapes. */
@@ -171,9 +169,8 @@ static size_t span(const char *s, size_t i, size_t n, unsigned mask)
 }
 
 /*
- * IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet, with
- * dec-octet 0-255 and no leading zero (RFC 5954 §4.1; RFC 3261 had 1*3DIGIT,
- * which lets "010" mean 8 to inet_aton() and 10 to everyone else).
+ * IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet
+ * 0-255 (RFC 3261 §25). Leading zeros are decimal, as in core/sip_host.c.
  */
 static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 {
@@ -188,8 +185,7 @@ static bool parse_ipv4(const char *s, size_t n, uint8_t out[4])
 		d = i;
 		while (i < n && i - d < 4 && (cls(s[i]) & CC_DIGIT))
 			v = v * 10 + (unsigned)(s[i++] - '0');
-		if (i == d || i - d > 3 || v > 255 ||
-		    (s[d] == '0' && i - d > 1))
+		if (i == d || i - d > 3 || v > 255)
 			return false;
 		out[o] = (uint8_t)v;
 	}
@@ -253,30 +249,31 @@ static bool parse_ipv6(const char *s, size_t n, uint8_t out[16])
 /*
  * hostname    = *( domainlabel "." ) toplabel [ "." ]
  * domainlabel = alphanum / alphanum *( alphanum / "-" ) alphanum
- * toplabel    = ALPHA / ALPHA *( alphanum / "-" ) alphanum
- * Returns the end of the run of labels and dots from i; *name tells whether
- * the run is a valid hostname.
+ * Returns the end of the run of labels and dots from i; *ok tells whether
+ * every label is well formed. Like core/sip_host.c, toplabel's leading ALPHA
+ * is not enforced ("host.123" passes); all-digit hosts must be IPv4.
  */
-static size_t scan_hostname(const char *s, size_t i, size_t n, bool *name)
+static size_t scan_hostname(const char *s, size_t i, size_t n, bool *ok,
+			    bool *alpha_top)
 {
 	size_t start = i, l;
 	unsigned char top = 0;
-	bool ok = true;
 
+	*ok = true;
 	for (;;) {
 		l = i;
 		i = span(s, i, n, CC_LDH);
 		if (i > l) {
-			ok = ok && s[l] != '-' && s[i - 1] != '-';
+			*ok = *ok && s[l] != '-' && s[i - 1] != '-';
 			top = (unsigned char)s[l];
 		} else if (l == start || (i < n && s[i] == '.')) {
-			ok = false; /* leading or doubled dot */
+			*ok = false; /* leading or doubled dot */
 		}
 		if (i == n || s[i] != '.')
 			break;
 		i++;
 	}
-	*name = ok && (cls(top) & CC_ALPHA);
+	*alpha_top = cls(top) & CC_ALPHA;
 	return i;
 }
 
@@ -299,7 +296,7 @@ static int parse_host(const char *s, size_t *pos, size_t n,
 {
 	size_t i = *pos, e;
 	uint8_t addr[16];
-	bool name;
+	bool ok, alpha_top;
 
 	if (i < n && s[i] == '[') {
 		e = i + 1;
@@ -313,17 +310,19 @@ static int parse_host(const char *s, size_t *pos, size_t n,
 		*pos = e + 1;
 		return 0;
 	}
-	e = scan_hostname(s, i, n, &name);
+	e = scan_hostname(s, i, n, &ok, &alpha_top);
 	if (e == i)
 		return fail(why, char_reason(s, i, n, "missing host"));
-	if (name)
-		*kind = SIP_HOST_NAME;
-	else if (parse_ipv4(s + i, e - i, addr))
+	/* a name whose last label starts with a letter is no address */
+	if (!alpha_top && digits_and_dots(s + i, e - i)) {
+		if (!parse_ipv4(s + i, e - i, addr))
+			return fail(why, "bad IPv4 address");
 		*kind = SIP_HOST_IPV4;
-	else if (digits_and_dots(s + i, e - i))
-		return fail(why, "bad IPv4 address");
-	else
+	} else if (ok) {
+		*kind = SIP_HOST_NAME;
+	} else {
 		return fail(why, "bad host");
+	}
 	*pos = e;
 	return 0;
 }
@@ -423,10 +422,7 @@ static int parse_userinfo(struct sip_uri *u, const char *s, size_t i, size_t at,
  */
 enum known_check { KNOWN_TOKEN, KNOWN_TTL, KNOWN_HOST };
 
-#define KNOWN(s, f, chk)                                                       \
-	{                                                                      \
-		s, sizeof(s) - 1, offsetof(struct sip_uri, f), chk             \
-	}
+#define KNOWN(s, f, chk) s, sizeof(s) - 1, offsetof(struct sip_uri, f), chk
 
 static const struct {
 	const char *name;
@@ -434,11 +430,11 @@ static const struct {
 	size_t field; /* offset of the struct slice in struct sip_uri */
 	enum known_check check;
 } known_params[] = {
-	KNOWN("transport", transport, KNOWN_TOKEN), /* transport-param */
-	KNOWN("user", user_param, KNOWN_TOKEN),	    /* user-param */
-	KNOWN("method", method, KNOWN_TOKEN),	    /* method-param */
-	KNOWN("ttl", ttl, KNOWN_TTL),		    /* ttl = 1*3DIGIT, 0-255 */
-	KNOWN("maddr", maddr, KNOWN_HOST),	    /* maddr-param = host */
+	{ KNOWN("transport", transport, KNOWN_TOKEN) }, /* transport-param */
+	{ KNOWN("user", user_param, KNOWN_TOKEN) },	/* user-param */
+	{ KNOWN("method", method, KNOWN_TOKEN) },	/* method-param */
+	{ KNOWN("ttl", ttl, KNOWN_TTL) },      /* ttl: 1*3DIGIT 0-255 */
+	{ KNOWN("maddr", maddr, KNOWN_HOST) }, /* maddr-param = host */
 };
 
 #define N_KNOWN (sizeof(known_params) / sizeof(known_params[0]))
@@ -465,7 +461,7 @@ static struct slice known_value(const struct sip_uri *u, size_t k)
 	return *(const struct slice *)((const char *)u + known_params[k].field);
 }
 
-/* Check a well-known parameter value, which must come once and be set. */
+/* Is val a valid value for a well-known parameter of this kind? */
 static bool known_value_ok(enum known_check check, struct slice val)
 {
 	uint32_t ttl;
@@ -512,45 +508,46 @@ static int set_known_param(struct sip_uri *u, struct slice name,
 }
 
 /*
- * sip:  uri-parameters = *( ";" uri-parameter ), other-param = pname
- *       [ "=" pvalue ], pname = pvalue = 1*paramchar (RFC 3261 §25)
- * tel:  parameter = ";" pname [ "=" pvalue ], pname = 1*( alphanum / "-" ),
- *       pvalue = 1*paramchar (RFC 3966 §3)
- * Stops at the first byte that is not part of a parameter.
+ * One parameter, s[*pos] being its ';':
+ * sip: other-param = pname [ "=" pvalue ]; pname = pvalue = 1*paramchar
+ *      (RFC 3261 §25), the well-known ones recorded in the struct
+ * tel: parameter = ";" pname [ "=" pvalue ]; pname = 1*( alphanum / "-" ),
+ *      pvalue = 1*paramchar (RFC 3966 §3)
  */
+static int parse_param(struct sip_uri *u, const char *s, size_t *pos, size_t n,
+		       const char **why)
+{
+	bool sip = u->scheme != SIP_URI_TEL;
+	size_t name = *pos + 1, i, val;
+	struct slice v = SLICE_NULL, nm;
+
+	i = sip ? scan(s, name, n, M_PARAM) : span(s, name, n, CC_LDH);
+	if (i == name)
+		return fail(why, char_reason(s, i, n, "empty parameter name"));
+	nm = slice_make(s + name, i - name);
+	if (i < n && s[i] == '=') {
+		val = ++i;
+		i = scan(s, i, n, M_PARAM);
+		if (i == val)
+			return fail(why, char_reason(s, i, n,
+						     "empty parameter value"));
+		v = slice_make(s + val, i - val);
+	}
+	*pos = i;
+	return sip ? set_known_param(u, nm, v, why) : 0;
+}
+
+/* uri-parameters = *( ";" uri-parameter ): up to the first byte past them */
 static int parse_params(struct sip_uri *u, const char *s, size_t *pos, size_t n,
 			const char **why)
 {
-	bool sip = u->scheme != SIP_URI_TEL;
 	size_t i = *pos;
 	int err;
 
 	while (i < n && s[i] == ';') {
-		size_t name = ++i, name_end, val;
-		struct slice v = SLICE_NULL;
-
-		i = sip ? scan(s, i, n, M_PARAM) : span(s, i, n, CC_LDH);
-		if (i == name)
-			return fail(why, char_reason(s, i, n,
-						     "empty parameter name"));
-		name_end = i;
-		if (i < n && s[i] == '=') {
-			val = ++i;
-			i = scan(s, i, n, M_PARAM);
-			if (i == val)
-				return fail(
-					why,
-					char_reason(s, i, n,
-						    "empty parameter value"));
-			v = slice_make(s + val, i - val);
-		}
-		if (sip) {
-			err = set_known_param(
-				u, slice_make(s + name, name_end - name), v,
-				why);
-			if (err)
-				return err;
-		}
+		err = parse_param(u, s, &i, n, why);
+		if (err)
+			return err;
 	}
 	u->params = slice_make(s + *pos, i - *pos);
 	*pos = i;
@@ -859,31 +856,37 @@ static bool header_next(struct slice *rest, struct slice *name,
 	return true;
 }
 
-/* Does every header of a appear in b? Returns a's count in *count. */
-static bool headers_in(struct slice a, struct slice b, size_t *count)
+/* How many headers of list are name=value; all of them if name.p is NULL. */
+static size_t header_count(struct slice list, struct slice name,
+			   struct slice value)
 {
-	struct slice na, va, nb, vb, rest;
-	bool found;
+	struct slice n, v;
+	size_t count = 0;
 
-	*count = 0;
-	while (header_next(&a, &na, &va)) {
-		(*count)++;
-		rest = b;
-		found = false;
-		while (!found && header_next(&rest, &nb, &vb))
-			found = esc_eq(na, nb, true) && esc_eq(va, vb, true);
-		if (!found)
+	while (header_next(&list, &n, &v)) {
+		if (!name.p ||
+		    (esc_eq(n, name, true) && esc_eq(v, value, true)))
+			count++;
+	}
+	return count;
+}
+
+/*
+ * RFC 3261 §19.1.4: headers are never ignored; they match as a multiset
+ * (order is free, each one must appear as often in both).
+ */
+static bool headers_equal(struct slice a, struct slice b)
+{
+	struct slice rest = a, n, v;
+
+	if (header_count(a, SLICE_NULL, SLICE_NULL) !=
+	    header_count(b, SLICE_NULL, SLICE_NULL))
+		return false;
+	while (header_next(&rest, &n, &v)) {
+		if (header_count(a, n, v) != header_count(b, n, v))
 			return false;
 	}
 	return true;
-}
-
-/* RFC 3261 §19.1.4: headers are never ignored and match as a set. */
-static bool headers_equal(struct slice a, struct slice b)
-{
-	size_t na, nb;
-
-	return headers_in(a, b, &na) && headers_in(b, a, &nb) && na == nb;
 }
 
 static bool sip_equal(const struct sip_uri *a, const struct sip_uri *b)
@@ -938,6 +941,8 @@ static bool tel_params_in(const struct sip_uri *a, const struct sip_uri *b)
 
 bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 {
+	struct slice ra, rb;
+
 	if (!a || !b || a->scheme != b->scheme)
 		return false;
 	switch (a->scheme) {
@@ -946,10 +951,10 @@ bool sip_uri_equal(const struct sip_uri *a, const struct sip_uri *b)
 		       tel_params_in(b, a);
 	case SIP_URI_OTHER:
 		/* scheme names are case-insensitive (RFC 3986 §3.1) */
+		ra = slice_sub(a->raw, a->scheme_text.len, SIZE_MAX);
+		rb = slice_sub(b->raw, b->scheme_text.len, SIZE_MAX);
 		return slice_caseeq(a->scheme_text, b->scheme_text) &&
-		       slice_eq(
-			       slice_sub(a->raw, a->scheme_text.len, SIZE_MAX),
-			       slice_sub(b->raw, b->scheme_text.len, SIZE_MAX));
+		       slice_eq(ra, rb);
 	default:
 		return sip_equal(a, b);
 	}

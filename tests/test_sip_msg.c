@@ -118,7 +118,7 @@ static void test_start_line_errors(void **state)
 	expect_bad(" INVITE sip:b@x SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n",
 		   NULL);
 	expect_bad("INVITE sip:b@x SIP/2.0 \n" HDRS "CSeq: 1 INVITE\n\n",
-		   "bad SIP version");
+		   "bad request line");
 	expect_bad("INVITE <sip:b@x> SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n",
 		   "bad Request-URI");
 	expect_bad("INVITE sip:b@x HTTP/1.1\n" HDRS "CSeq: 1 INVITE\n\n",
