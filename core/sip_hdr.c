@@ -31,11 +31,7 @@ _Static_assert(SIP_HDR_COUNT < 256, "header ids must fit the uint8_t slots");
 
 static uint32_t name_hash(struct slice name)
 {
-	uint32_t h = 5381;
-
-	for (size_t i = 0; i < name.len; i++)
-		h = sip_hdr_hash_step(h, (unsigned char)name.p[i]);
-	return h;
+	return name.len ? sip_hdr_hash(name.p, name.len) : 0;
 }
 
 static inline unsigned slot_of(uint32_t h)

@@ -65,7 +65,7 @@ static int bad(struct field_scan *fs, const char *why)
 }
 
 /* Close a field: trim trailing LWS of its value, check its length. */
-static int field_close(struct sip_hdr *h, const struct sip_limits *lim,
+static inline int field_close(struct sip_hdr *h, const struct sip_limits *lim,
 		       struct field_scan *fs)
 {
 	/* a value that starts on a continuation line keeps no leading LWS */
@@ -91,10 +91,9 @@ static int field_start(struct sip_hdr *h, const char *p, const char *le,
 		       struct field_scan *fs)
 {
 	const char *q = p;
-	uint32_t hash = 5381;
 
 	while (q < le && sip_is((unsigned char)*q, SIP_C_TOKEN))
-		hash = sip_hdr_hash_step(hash, (unsigned char)*q++);
+		q++;
 	if (q == p)
 		return bad(fs, "bad header name");
 	h->name = slice_make(p, (size_t)(q - p));
@@ -107,7 +106,8 @@ static int field_start(struct sip_hdr *h, const char *p, const char *le,
 		q++;
 	h->value = slice_make(q, (size_t)(le - q));
 	h->line = slice_make(p, (size_t)(le - p));
-	h->id = (uint16_t)sip_hdr_lookup_hashed(h->name, hash);
+	h->id = (uint16_t)sip_hdr_lookup_hashed(
+		h->name, sip_hdr_hash(h->name.p, h->name.len));
 	h->next = SIP_HDR_NONE;
 	return 0;
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Start line and eagerly parsed headers (RFC 3261 §7.1, §7.2, §20, §25). */
+#include <stddef.h>
+
 #include "duet/alloc.h"
 #include "duet/err.h"
 #include "sip_internal.h"
@@ -306,15 +308,20 @@ static int addr_parse_at(struct cur *cp, struct sip_addr *out,
 			 enum addr_kind kind, const char **why)
 {
 	struct cur c = *cp;
-	struct sip_addr a = { 0 };
+	struct sip_addr *a = out; /* filled in place: callers discard it on
+				     error (sip_addr_parse uses a copy) */
 	struct slice uri;
 	const char *s;
 
+	memset(a, 0, offsetof(struct sip_addr, uri));
+	memset(&a->uri + 1, 0,
+	       sizeof(*a) - offsetof(struct sip_addr, uri) - sizeof(a->uri));
+
 	skip_lws(&c);
 	if (peek(&c) == '"') {
-		if (quoted(&c, &a.display))
+		if (quoted(&c, &a->display))
 			return *why = "bad display name", EBADMSG;
-		a.display_quoted = true;
+		a->display_quoted = true;
 		skip_lws(&c);
 		if (peek(&c) != '<')
 			return *why = "quoted display name without <URI>",
@@ -329,7 +336,7 @@ static int addr_parse_at(struct cur *cp, struct sip_addr *out,
 				slice_make(s, (size_t)(c.p - s)));
 
 			if (d.len)
-				a.display = d;
+				a->display = d;
 		} else {
 			c.p = s;
 		}
@@ -341,7 +348,7 @@ static int addr_parse_at(struct cur *cp, struct sip_addr *out,
 			return *why = "missing >", EBADMSG;
 		uri = slice_make(c.p + 1, (size_t)(gt - c.p - 1));
 		c.p = gt + 1;
-		a.bracketed = true;
+		a->bracketed = true;
 	} else {
 		if (kind == ADDR_ROUTE)
 			return *why = "route without <URI>", EBADMSG;
@@ -353,12 +360,11 @@ static int addr_parse_at(struct cur *cp, struct sip_addr *out,
 			c.p++;
 		uri = slice_make(s, (size_t)(c.p - s));
 	}
-	if (sip_uri_parse(&a.uri, uri, why))
+	if (sip_uri_parse(&a->uri, uri, why))
 		return EBADMSG;
-	if (addr_params(&a, &c, kind))
+	if (addr_params(a, &c, kind))
 		return *why = c.why ? c.why : "bad header parameter", EBADMSG;
-	a.raw = slice_trim(slice_make(cp->p, (size_t)(c.p - cp->p)));
-	*out = a;
+	a->raw = slice_trim(slice_make(cp->p, (size_t)(c.p - cp->p)));
 	cp->p = c.p;
 	return 0;
 }
@@ -376,9 +382,13 @@ static int addr_parse(struct sip_addr *out, struct slice value,
 
 int sip_addr_parse(struct sip_addr *addr, struct slice value, const char **why)
 {
+	struct sip_addr tmp;
 	const char *dummy;
 
-	return addr_parse(addr, value, ADDR_PLAIN, why ? why : &dummy);
+	if (addr_parse(&tmp, value, ADDR_PLAIN, why ? why : &dummy))
+		return EBADMSG;
+	*addr = tmp;
+	return 0;
 }
 
 /* callid = word [ "@" word ] (§25) */
