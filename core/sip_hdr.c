@@ -3,6 +3,7 @@
 #include "duet/sip_hdr.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "sip_internal.h"
 
@@ -26,6 +27,7 @@ static const struct hdr_row rows[SIP_HDR_COUNT] = {
 static uint8_t name_slots[NAME_SLOTS];
 static uint8_t compact_ids[26];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+static atomic_bool tables_ready;
 
 _Static_assert(SIP_HDR_COUNT < 256, "header ids must fit the uint8_t slots");
 
@@ -51,6 +53,7 @@ static void tables_build(void)
 			compact_ids[(rows[id].compact | 0x20) - 'a'] =
 				(uint8_t)id;
 	}
+	atomic_store_explicit(&tables_ready, true, memory_order_release);
 }
 
 struct slice sip_hdr_name(enum sip_hdr_id id)
@@ -65,7 +68,9 @@ unsigned sip_hdr_flags(enum sip_hdr_id id)
 
 enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash)
 {
-	pthread_once(&tables_once, tables_build);
+	/* built once; after that one acquire load instead of pthread_once */
+	if (!atomic_load_explicit(&tables_ready, memory_order_acquire))
+		pthread_once(&tables_once, tables_build);
 	if (name.len == 1) {
 		unsigned c = (unsigned char)name.p[0] | 0x20u;
 

@@ -28,21 +28,34 @@ static inline uint32_t sip_hdr_hash(const char *p, size_t n)
  */
 static inline bool sip_token_caseeq(const char *a, const char *b, size_t n)
 {
-	const uint64_t fold = 0x2020202020202020ull;
+	const uint64_t fold8 = 0x2020202020202020ull;
+	const uint32_t fold4 = 0x20202020u;
+	uint64_t x, y;
+	uint32_t u, v;
 
-	while (n >= 8) {
-		uint64_t x, y;
-
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if ((x | fold) != (y | fold))
-			return false;
-		a += 8;
-		b += 8;
-		n -= 8;
+	if (n >= 8) {
+		/* whole words, then one last word overlapping the previous */
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if ((x | fold8) != (y | fold8))
+				return false;
+		}
+		memcpy(&x, a + n - 8, 8);
+		memcpy(&y, b + n - 8, 8);
+		return (x | fold8) == (y | fold8);
 	}
-	while (n--) {
-		if ((*a++ | 0x20) != (*b++ | 0x20))
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if ((u | fold4) != (v | fold4))
+			return false;
+		memcpy(&u, a + n - 4, 4);
+		memcpy(&v, b + n - 4, 4);
+		return (u | fold4) == (v | fold4);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((a[i] | 0x20) != (b[i] | 0x20))
 			return false;
 	}
 	return true;
