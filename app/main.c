@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
+#include "daemon.h"
 #include "parse_cmd.h"
 
 #ifndef DUET_VERSION
@@ -11,9 +13,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: duet parse [-q] [--stream] FILE...\n"
+	fprintf(f, "usage: duet -c FILE\n"
+		   "       duet --check FILE\n"
+		   "       duet parse [-q] [--stream] FILE...\n"
 		   "       duet --version\n"
 		   "\n"
+		   "  -c      run the daemon on a configuration file\n"
+		   "  --check check a configuration file, print every error\n"
 		   "  parse   print each captured SIP message as JSON, or why it\n"
 		   "          is invalid (exit 1); -q prints nothing\n");
 }
@@ -22,6 +28,18 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return parse_cmd_main(argc - 1, argv + 1, stdout, stderr);
+	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
+			  strcmp(argv[1], "--check") == 0)) {
+		struct duet_config cfg;
+
+		if (config_load(&cfg, argv[2], stderr))
+			return 1;
+		if (strcmp(argv[1], "--check") == 0) {
+			printf("%s: ok\n", argv[2]);
+			return 0;
+		}
+		return daemon_run(&cfg);
+	}
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("duet %s\n", DUET_VERSION);
 		return 0;

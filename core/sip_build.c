@@ -213,14 +213,81 @@ static void copy_fields(struct sip_writer *w, const struct sip_msg *msg,
 	}
 }
 
+/* The top via-parm with received/rport set (§18.2.1, RFC 3581 §4): its
+ * own received and bare rport parameters are replaced. */
+static void write_stamped_via(struct sip_writer *w, const struct sip_via *v,
+			      const struct sip_via_stamp *st)
+{
+	struct slice params = v->params;
+	size_t i = 0;
+
+	sip_writer_put(w, v->raw.p, (size_t)(params.p - v->raw.p));
+	while (i < params.len) {
+		size_t start = i + 1, end = start;
+		struct slice p, name;
+
+		while (end < params.len && params.p[end] != ';')
+			end++;
+		p = slice_trim(slice_make(params.p + start, end - start));
+		name = slice_trim(slice_sub(p, 0, slice_find(p, '=')));
+		i = end;
+		if (st->received.len && slice_caseeq_cstr(name, "received"))
+			continue;
+		if (st->rport && slice_caseeq_cstr(name, "rport"))
+			continue;
+		sip_writer_put(w, ";", 1);
+		sip_writer_slice(w, p);
+	}
+	if (st->received.len) {
+		sip_writer_put(w, ";received=", 10);
+		sip_writer_slice(w, st->received);
+	}
+	if (st->rport) {
+		sip_writer_put(w, ";rport=", 7);
+		sip_writer_u32(w, st->rport);
+	}
+}
+
+/* Copy the Via fields, the first via-parm stamped. */
+static void copy_vias(struct sip_writer *w, const struct sip_msg *req,
+		      const struct sip_via_stamp *st)
+{
+	const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA);
+	const struct sip_via *v = &req->vias[0];
+
+	if (!h || !st || (!st->received.len && !st->rport)) {
+		copy_fields(w, req, SIP_HDR_VIA);
+		return;
+	}
+	/* the field up to the top via-parm, the stamped via-parm, the rest */
+	sip_writer_put(w, h->line.p, (size_t)(v->raw.p - h->line.p));
+	write_stamped_via(w, v, st);
+	sip_writer_put(w, v->raw.p + v->raw.len,
+		       (size_t)(h->line.p + h->line.len -
+				(v->raw.p + v->raw.len)));
+	sip_writer_put(w, "\r\n", 2);
+	for (h = sip_msg_hdr_next(req, h); h; h = sip_msg_hdr_next(req, h)) {
+		sip_writer_slice(w, h->line);
+		sip_writer_put(w, "\r\n", 2);
+	}
+}
+
 void sip_build_response_head(struct sip_writer *w, const struct sip_msg *req,
 			     uint16_t code, struct slice reason,
 			     struct slice to_tag)
 {
+	sip_build_response_head_stamped(w, req, code, reason, to_tag, NULL);
+}
+
+void sip_build_response_head_stamped(struct sip_writer *w,
+				     const struct sip_msg *req, uint16_t code,
+				     struct slice reason, struct slice to_tag,
+				     const struct sip_via_stamp *stamp)
+{
 	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
 
 	sip_build_status_line(w, code, reason);
-	copy_fields(w, req, SIP_HDR_VIA);
+	copy_vias(w, req, stamp);
 	copy_fields(w, req, SIP_HDR_FROM);
 	if (to) {
 		sip_writer_slice(w, to->line);

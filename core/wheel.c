@@ -5,7 +5,11 @@
  * libevent timer. Slots are circular lists with embedded sentinels, so
  * start and cancel are O(1) and never allocate. Higher levels cascade into
  * lower ones as time reaches them; libevent wakes us only for level-0
- * slots and cascade points.
+ * slots and the cascade points of higher-level slots in use.
+ *
+ * A timer whose tick the wheel has already passed (delay 0 from inside a
+ * callback, or right after a run) fires on the next tick: never inside the
+ * run that started it, so a callback restarting itself cannot spin.
  */
 #include "duet/wheel.h"
 
@@ -25,12 +29,12 @@ struct wheel {
 	struct event_base *base;
 	struct event *ev;
 	const struct duet_clock *clock;
-	uint64_t cur;      /* every tick before cur has been processed */
+	uint64_t cur;	   /* every tick before cur has been processed */
 	uint64_t armed_at; /* when the libevent timer fires (UINT64_MAX) */
 	size_t count;
 	struct wheel_timer slot[LEVELS][L0_SIZE]; /* sentinels */
-	uint64_t used[LEVELS][L0_SIZE / 64];      /* may hold stale bits */
-	struct wheel_timer firing;                /* sentinel */
+	uint64_t used[LEVELS][L0_SIZE / 64];	  /* may hold stale bits */
+	struct wheel_timer firing;		  /* sentinel */
 };
 
 static inline void ring_init(struct wheel_timer *s)
@@ -154,18 +158,28 @@ bool wheel_timer_armed(const struct wheel_timer *t)
 
 void wheel_timer_cancel(struct wheel_timer *t)
 {
-	if (!t->wheel)
+	struct wheel *w = t->wheel;
+
+	if (!w)
 		return;
 	ring_unlink(t);
-	t->wheel->count--;
 	t->wheel = NULL;
+	/* the last one: drop the libevent timer, so that it does not keep
+	 * the loop alive until the cancelled timer's wakeup */
+	if (--w->count == 0 && w->ev && w->armed_at != UINT64_MAX) {
+		event_del(w->ev);
+		w->armed_at = UINT64_MAX;
+	}
 }
 
 void wheel_timer_start(struct wheel *w, struct wheel_timer *t,
 		       uint64_t delay_ms)
 {
+	uint64_t now = duet_clock_now(w->clock);
+
 	wheel_timer_cancel(t);
-	t->expires = duet_clock_now(w->clock) + delay_ms;
+	/* saturate: a huge delay means "never", not "in the past" */
+	t->expires = delay_ms > UINT64_MAX - now ? UINT64_MAX : now + delay_ms;
 	t->wheel = w;
 	w->count++;
 	place(w, t);
@@ -198,13 +212,34 @@ static void cascade(struct wheel *w, unsigned level, unsigned idx)
 	}
 }
 
-/* Fire the level-0 slot of tick cur. Callbacks may start or cancel any
- * timer; the slot is moved aside first so the walk stays consistent. */
+/* At a block start, cascade from the highest level whose index also
+ * wrapped, down to level 1. */
+static void cascade_block(struct wheel *w)
+{
+	unsigned top = 1;
+
+	while (top < LEVELS - 1 &&
+	       ((w->cur >> (L0_BITS + LN_BITS * (top - 1))) & (LN_SIZE - 1)) ==
+		       0)
+		top++;
+	for (unsigned l = top; l >= 1; l--)
+		cascade(w, l,
+			(unsigned)((w->cur >> (L0_BITS + LN_BITS * (l - 1))) &
+				   (LN_SIZE - 1)));
+}
+
+/* Fire the level-0 slot of tick cur and leave cur at the next tick.
+ * Callbacks may start or cancel any timer; the slot is moved aside and cur
+ * moved on first, so the walk stays consistent and a timer started for a
+ * tick already passed (delay 0) lands in the next tick's slot, not in the
+ * one being fired (which the wheel would see again only a turn later). */
 static void fire_slot(struct wheel *w)
 {
-	unsigned idx = (unsigned)(w->cur & (L0_SIZE - 1));
+	uint64_t tick = w->cur;
+	unsigned idx = (unsigned)(tick & (L0_SIZE - 1));
 
 	w->used[0][idx / 64] &= ~(1ull << (idx % 64));
+	w->cur = tick + 1;
 	if (ring_empty(&w->slot[0][idx]))
 		return;
 	ring_move(&w->slot[0][idx], &w->firing);
@@ -212,7 +247,7 @@ static void fire_slot(struct wheel *w)
 		struct wheel_timer *t = w->firing.next;
 
 		ring_unlink(t);
-		if (t->expires > w->cur) { /* clamped far timer: not yet */
+		if (t->expires > tick) { /* clamped far timer: not yet */
 			place(w, t);
 			continue;
 		}
@@ -238,37 +273,56 @@ static uint64_t next_in_block(const struct wheel *w, uint64_t from)
 	return block_end;
 }
 
+/*
+ * The first tick >= cur with work to do (UINT64_MAX if none): a level-0
+ * slot that may hold timers, or the cascade point of a higher-level slot
+ * that may. Level l is cascaded at the multiples of 2^shift(l), slot
+ * (tick >> shift) % 64. Stale bits only make the answer early, never late;
+ * ticks before it are provably empty, so runs and wakeups skip them.
+ */
+static uint64_t next_tick(const struct wheel *w)
+{
+	uint64_t block_end = (w->cur | (L0_SIZE - 1)) + 1;
+	uint64_t at = next_in_block(w, w->cur);
+
+	if (at == block_end) {
+		/* slots before cur's index hold the next block's ticks */
+		at = next_in_block(w, block_end);
+		if (at == block_end + L0_SIZE)
+			at = UINT64_MAX;
+	}
+	for (unsigned l = 1; l < LEVELS; l++) {
+		unsigned shift = L0_BITS + LN_BITS * (l - 1), i0, k;
+		uint64_t bits = w->used[l][0], step = 1ull << shift, first, rot;
+
+		if (!bits)
+			continue;
+		first = (w->cur + step - 1) & ~(step - 1);
+		i0 = (unsigned)((first >> shift) & (LN_SIZE - 1));
+		rot = i0 ? (bits >> i0) | (bits << (LN_SIZE - i0)) : bits;
+		k = (unsigned)__builtin_ctzll(rot);
+		if (first + ((uint64_t)k << shift) < at)
+			at = first + ((uint64_t)k << shift);
+	}
+	return at;
+}
+
 void wheel_run_due(struct wheel *w)
 {
 	uint64_t now = duet_clock_now(w->clock);
 
 	while (w->cur <= now) {
+		uint64_t n;
+
 		if (w->count == 0) {
 			w->cur = now + 1;
 			break;
 		}
-		if ((w->cur & (L0_SIZE - 1)) == 0) {
-			/* a block starts: cascade from the highest level whose
-			 * index also wrapped, down to level 1 */
-			unsigned top = 1;
-
-			while (top < LEVELS - 1 &&
-			       ((w->cur >> (L0_BITS + LN_BITS * (top - 1))) &
-				(LN_SIZE - 1)) == 0)
-				top++;
-			for (unsigned l = top; l >= 1; l--)
-				cascade(w, l,
-					(unsigned)((w->cur >>
-						    (L0_BITS + LN_BITS * (l - 1))) &
-						   (LN_SIZE - 1)));
-		}
+		if ((w->cur & (L0_SIZE - 1)) == 0)
+			cascade_block(w);
 		fire_slot(w);
-		w->cur++;
-		if ((w->cur & (L0_SIZE - 1)) != 0) {
-			uint64_t n = next_in_block(w, w->cur);
-
-			w->cur = n <= now ? n : (now + 1 < n ? now + 1 : n);
-		}
+		n = next_tick(w);
+		w->cur = n <= now ? n : now + 1;
 	}
 	w->armed_at = UINT64_MAX;
 	rearm(w);
@@ -277,24 +331,14 @@ void wheel_run_due(struct wheel *w)
 uint64_t wheel_next_due(const struct wheel *w)
 {
 	uint64_t now = duet_clock_now(w->clock), at;
-	bool higher = false;
 
 	if (w->count == 0)
 		return UINT64_MAX;
-	at = next_in_block(w, w->cur);
-	if ((at & (L0_SIZE - 1)) == 0) {
-		/* nothing left in this block: the next block's level-0 slots
-		 * (timers placed for it) or its cascade point */
-		for (unsigned l = 1; l < LEVELS && !higher; l++)
-			for (unsigned i = 0; i < L0_SIZE / 64; i++)
-				higher |= w->used[l][i] != 0;
-		uint64_t nb = next_in_block(w, at);
-
-		if (!higher && (nb & (L0_SIZE - 1)) == 0)
-			at = nb; /* stale bits only; recheck then */
-		else if (!higher)
-			at = nb;
-	}
+	if (!ring_empty(&w->firing))
+		return 0; /* asked from a callback: the rest of this tick */
+	at = next_tick(w);
+	if (at == UINT64_MAX)
+		return UINT64_MAX;
 	return at > now ? at - now : 0;
 }
 

@@ -74,6 +74,54 @@ static void test_response_head(void **state)
 	sip_msg_unref(req);
 }
 
+static void test_response_via_stamp(void **state)
+{
+	(void)state;
+	struct sip_msg *req = parse_crlf(invite), *resp = NULL;
+	struct sip_via_stamp st = { .received = SLICE_LIT("198.51.100.7"),
+				    .rport = 40123 };
+	struct sip_writer w;
+	const char *why = NULL;
+
+	sip_writer_init(&w, 0);
+	sip_build_response_head_stamped(&w, req, 200, SLICE_NULL,
+					SLICE_LIT("t"), &st);
+	assert_int_equal(sip_build_finish(&w, SLICE_NULL, SLICE_NULL), 0);
+	assert_int_equal(sip_msg_parse(&resp, w.buf, w.len, 0, NULL, &why), 0);
+	/* only the top via-parm changes; the second value of the same
+	 * field and the other fields stay byte for byte */
+	assert_int_equal(resp->via_count, 3);
+	assert_slice(resp->vias[0].received, "198.51.100.7");
+	assert_true(resp->vias[0].has_rport);
+	assert_int_equal(resp->vias[0].rport, 40123);
+	assert_slice(resp->vias[0].branch, "z9hG4bKp1");
+	assert_slice(resp->vias[1].raw,
+		     "SIP/2.0/UDP 192.0.2.7:5062;branch=z9hG4bKua;rport=5062");
+	assert_slice(resp->vias[2].raw,
+		     "SIP/2.0/TCP [2001:db8::3];branch=z9hG4bKx");
+	sip_msg_unref(resp);
+	sip_writer_free(&w);
+
+	/* a bare rport is filled in, an old received is replaced */
+	sip_msg_unref(req);
+	req = parse_crlf("OPTIONS sip:x SIP/2.0\n"
+			 "Via: SIP/2.0/UDP h:5070;rport;received=10.9.9.9;"
+			 "branch=z9hG4bKo\n"
+			 "From: <sip:a@x>;tag=1\nTo: <sip:x>\nCall-ID: o\n"
+			 "CSeq: 1 OPTIONS\n\n");
+	sip_writer_init(&w, 0);
+	sip_build_response_head_stamped(&w, req, 200, SLICE_NULL,
+					SLICE_LIT("t"), &st);
+	assert_int_equal(sip_build_finish(&w, SLICE_NULL, SLICE_NULL), 0);
+	assert_int_equal(sip_msg_parse(&resp, w.buf, w.len, 0, NULL, &why), 0);
+	assert_slice(resp->vias[0].raw,
+		     "SIP/2.0/UDP h:5070;branch=z9hG4bKo;"
+		     "received=198.51.100.7;rport=40123");
+	sip_msg_unref(resp);
+	sip_writer_free(&w);
+	sip_msg_unref(req);
+}
+
 static void test_response_keeps_existing_tag(void **state)
 {
 	(void)state;
@@ -205,6 +253,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_response_head),
+		LEAK_TEST(test_response_via_stamp),
 		LEAK_TEST(test_response_keeps_existing_tag),
 		LEAK_TEST(test_request_from_parts),
 		LEAK_TEST(test_injection_and_errors),

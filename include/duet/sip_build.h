@@ -73,6 +73,23 @@ void sip_build_response_head(struct sip_writer *w, const struct sip_msg *req,
 			     struct slice to_tag);
 
 /**
+ * What the server transport adds to the top Via of a response (RFC 3261
+ * §18.2.1, RFC 3581 §4): `received` (the source IP of the request, empty
+ * for none) and `rport` (its source port, 0 for none; fills a bare
+ * "rport" parameter).
+ */
+struct sip_via_stamp {
+	struct slice received;
+	uint16_t rport;
+};
+
+/** sip_build_response_head with the top Via stamped (stamp may be NULL). */
+void sip_build_response_head_stamped(struct sip_writer *w,
+				     const struct sip_msg *req, uint16_t code,
+				     struct slice reason, struct slice to_tag,
+				     const struct sip_via_stamp *stamp);
+
+/**
  * Close the header: Content-Type (when body is not empty and content_type
  * is given), Content-Length computed from body, the blank line, the body.
  * Returns w->err.

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The transaction layer's private structures, shared by sip_tx*.c. */
+#ifndef DUET_CORE_SIP_TX_INTERNAL_H
+#define DUET_CORE_SIP_TX_INTERNAL_H
+
+#include "duet/sip_build.h"
+#include "duet/sip_tx.h"
+
+#include <string.h>
+
+#define TXL_BUCKETS 4096 /* a power of two */
+
+struct sip_tx {
+	struct txl *l;
+	struct sip_tx *next;       /* bucket chain */
+	struct sip_tx *merge_next; /* §8.2.2.2 index chain */
+	uint32_t key;              /* bucket hash */
+	uint32_t merge_key;
+	bool in_merge;
+	enum sip_tx_kind kind;
+	enum sip_tx_state state;
+	struct sip_msg *req;   /* the request (ref) */
+	struct tp_source src;  /* server: where it came from (conn ref) */
+	struct tp_dest dest;   /* where this transaction sends (conn ref) */
+	struct sip_via_stamp stamp; /* server: received/rport for responses */
+	char received[48];
+	bool reliable;
+	struct slice branch;   /* top Via branch (points into req) */
+	char *resp;            /* server: the last response sent */
+	size_t resp_len;
+	uint16_t resp_code;
+	uint16_t final_status;
+	char *ack;             /* ICT: the ACK of a non-2xx final */
+	size_t ack_len;
+	struct wheel_timer retx, life;
+	enum sip_tx_event retx_ev, life_ev;
+	uint32_t retx_interval;
+	void *arg;
+	struct sip_tx *cancel_target; /* during the CANCEL's request callback */
+	unsigned hold;                /* callbacks in progress */
+	bool ended;
+	bool pending_error;
+};
+
+struct txl {
+	struct txl_config cfg;
+	struct wheel *wheel;
+	txl_send_fn *send;
+	void *send_arg;
+	const struct txl_ops *ops;
+	void *arg;
+	struct txl_stats stats;
+	struct sip_tx *buckets[TXL_BUCKETS];
+	struct sip_tx *merge[TXL_BUCKETS];
+};
+
+struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
+			struct sip_msg *req);
+void tx_start(struct sip_tx *tx);
+void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
+void tx_event(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
+void tx_hold(struct sip_tx *tx);
+void tx_release(struct sip_tx *tx);
+void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp);
+void txl_unlink(struct txl *l, struct sip_tx *tx);
+/* Free a transaction that was never linked (no callbacks). */
+void tx_discard(struct sip_tx *tx);
+
+#endif

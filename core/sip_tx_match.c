@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Matching messages to transactions (RFC 3261 §17.1.3, §17.2.3, §9.2,
+ * §8.2.2.2), creating transactions, and the ACK of a non-2xx final
+ * (§17.1.1.3).
+ */
+#include "sip_tx_internal.h"
+
+#include <stdio.h>
+
+#include "duet/alloc.h"
+#include "duet/err.h"
+#include "duet/sip_build.h"
+
+#define MAGIC_COOKIE "z9hG4bK"
+
+static uint32_t hash_bytes(uint32_t h, struct slice s)
+{
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ (unsigned char)s.p[i]) * 16777619u;
+	return h;
+}
+
+/* Case-folded, for host names. */
+static uint32_t hash_fold(uint32_t h, struct slice s)
+{
+	for (size_t i = 0; i < s.len; i++)
+		h = (h ^ ((unsigned char)s.p[i] | 0x20u)) * 16777619u;
+	return h;
+}
+
+static bool has_cookie(struct slice branch)
+{
+	return branch.len > 7 && memcmp(branch.p, MAGIC_COOKIE, 7) == 0;
+}
+
+/* The method a request matches transactions by: an ACK matches the
+ * INVITE it acknowledges (§17.2.3). */
+static struct slice match_method(const struct sip_msg *m)
+{
+	return m->method == SIP_METHOD_ACK ? SLICE_LIT("INVITE")
+					   : m->cseq_method_text;
+}
+
+static uint32_t server_key(const struct sip_msg *m, struct slice method)
+{
+	const struct sip_via *v = &m->vias[0];
+	uint32_t h = 2166136261u;
+
+	if (has_cookie(v->branch)) {
+		h = hash_bytes(h, v->branch);
+		h = hash_fold(h, v->host);
+		h ^= v->port;
+	} else { /* RFC 2543: Call-ID and CSeq number */
+		h = hash_bytes(h, m->call_id);
+		h ^= m->cseq;
+	}
+	return hash_bytes(h * 31u, method);
+}
+
+static uint32_t client_key(struct slice branch, struct slice method)
+{
+	return hash_bytes(hash_bytes(2166136261u, branch) * 31u, method);
+}
+
+static uint32_t merge_key(const struct sip_msg *m)
+{
+	uint32_t h = hash_bytes(2166136261u, m->call_id);
+
+	h = hash_bytes(h, m->from.tag);
+	h ^= m->cseq;
+	return hash_bytes(h, m->cseq_method_text);
+}
+
+/* §17.2.3: does request m (with match method `method`) belong to st? */
+static bool server_matches(const struct sip_tx *st, const struct sip_msg *m,
+			   struct slice method)
+{
+	const struct sip_msg *r = st->req;
+	const struct sip_via *a = &m->vias[0], *b = &r->vias[0];
+
+	if (st->kind != SIP_TX_IST && st->kind != SIP_TX_NIST)
+		return false;
+	if (!slice_eq(method, r->cseq_method_text))
+		return false;
+	if (has_cookie(a->branch))
+		return slice_eq(a->branch, b->branch) &&
+		       slice_caseeq(a->host, b->host) && a->port == b->port;
+	/* RFC 2543 fallback (§17.2.3): Request-URI, tags, Call-ID, CSeq
+	 * number and top Via; an ACK's To tag is the one of our response,
+	 * so it is not compared */
+	return !has_cookie(b->branch) && slice_eq(m->call_id, r->call_id) &&
+	       m->cseq == r->cseq && slice_eq(m->from.tag, r->from.tag) &&
+	       (m->method == SIP_METHOD_ACK ||
+		slice_eq(m->to.tag, r->to.tag)) &&
+	       slice_eq(m->ruri.raw, r->ruri.raw) && slice_eq(a->raw, b->raw);
+}
+
+static struct sip_tx *find_server(struct txl *l, const struct sip_msg *m,
+				  struct slice method)
+{
+	uint32_t key = server_key(m, method);
+
+	for (struct sip_tx *tx = l->buckets[key & (TXL_BUCKETS - 1)]; tx;
+	     tx = tx->next) {
+		if (tx->key == key && !tx->ended &&
+		    server_matches(tx, m, method))
+			return tx;
+	}
+	return NULL;
+}
+
+/* §17.1.3: the top Via branch and the CSeq method. */
+static struct sip_tx *find_client(struct txl *l, const struct sip_msg *m)
+{
+	struct slice branch = m->vias[0].branch;
+	uint32_t key = client_key(branch, m->cseq_method_text);
+
+	for (struct sip_tx *tx = l->buckets[key & (TXL_BUCKETS - 1)]; tx;
+	     tx = tx->next) {
+		if (tx->key == key && !tx->ended &&
+		    (tx->kind == SIP_TX_ICT || tx->kind == SIP_TX_NICT) &&
+		    slice_eq(tx->branch, branch) &&
+		    slice_eq(tx->req->cseq_method_text, m->cseq_method_text))
+			return tx;
+	}
+	return NULL;
+}
+
+static void link_tx(struct txl *l, struct sip_tx *tx, uint32_t key)
+{
+	struct sip_tx **b = &l->buckets[key & (TXL_BUCKETS - 1)];
+
+	tx->key = key;
+	tx->next = *b;
+	*b = tx;
+	l->stats.live++;
+}
+
+void txl_unlink(struct txl *l, struct sip_tx *tx)
+{
+	struct sip_tx **pp = &l->buckets[tx->key & (TXL_BUCKETS - 1)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == tx) {
+			*pp = tx->next;
+			l->stats.live--;
+			break;
+		}
+	}
+	if (tx->in_merge) {
+		pp = &l->merge[tx->merge_key & (TXL_BUCKETS - 1)];
+		for (; *pp; pp = &(*pp)->merge_next) {
+			if (*pp == tx) {
+				*pp = tx->merge_next;
+				break;
+			}
+		}
+		tx->in_merge = false;
+	}
+}
+
+/* §8.2.2.2: a request without To tag whose From tag, Call-ID and CSeq
+ * equal those of a transaction it did not match was merged upstream. */
+static bool is_merged(struct txl *l, const struct sip_msg *m, uint32_t mk)
+{
+	for (struct sip_tx *tx = l->merge[mk & (TXL_BUCKETS - 1)]; tx;
+	     tx = tx->merge_next) {
+		const struct sip_msg *r = tx->req;
+
+		if (tx->merge_key == mk && slice_eq(r->call_id, m->call_id) &&
+		    slice_eq(r->from.tag, m->from.tag) && r->cseq == m->cseq &&
+		    slice_eq(r->cseq_method_text, m->cseq_method_text))
+			return true;
+	}
+	return false;
+}
+
+/* A response sent without a transaction (482 to a merged request, 503
+ * when no transaction can be created). */
+static void reply_stateless(struct txl *l, const struct sip_msg *m,
+			    const struct tp_dest *dest, uint16_t code)
+{
+	struct sip_writer w;
+
+	sip_writer_init(&w, 512);
+	sip_build_response_head(&w, m, code, SLICE_NULL, SLICE_LIT("duet"));
+	if (code == 503)
+		sip_build_header_id(&w, SIP_HDR_RETRY_AFTER, SLICE_LIT("5"));
+	if (sip_build_finish(&w, SLICE_NULL, SLICE_NULL) == 0 &&
+	    l->send(dest, w.buf, w.len, l->send_arg))
+		l->stats.transport_errors++;
+	sip_writer_free(&w);
+}
+
+static void response_dest(const struct sip_msg *m,
+			  const struct tp_source *src, struct tp_dest *dest)
+{
+	/* a sent-by host name needs DNS (RFC 3263 §5); until then the
+	 * source address is the best place to answer */
+	if (tp_response_dest(&m->vias[0], src, dest))
+		*dest = (struct tp_dest){ .proto = src->proto,
+					  .remote = src->remote,
+					  .conn = src->conn };
+}
+
+/* §18.2.1 and RFC 3581 §4: received when the sent-by host is not the
+ * source address (or rport was asked), rport filled when asked bare. */
+static void stamp_init(struct sip_tx *tx, const struct sip_msg *m,
+		       const struct tp_source *src)
+{
+	const struct sip_via *v = &m->vias[0];
+	struct slice host = v->host;
+	bool ask_rport = v->has_rport && v->rport == 0;
+
+	tp_addr_host(&src->remote, tx->received, sizeof(tx->received));
+	if (host.len > 2 && host.p[0] == '[')
+		host = slice_sub(host, 1, host.len - 2);
+	if (ask_rport || !slice_caseeq(host, slice_cstr(tx->received)))
+		tx->stamp.received = slice_cstr(tx->received);
+	if (ask_rport)
+		tx->stamp.rport = tp_addr_port(&src->remote);
+}
+
+static void new_server_tx(struct txl *l, struct sip_msg *m,
+			  const struct tp_source *src)
+{
+	enum sip_tx_kind kind = m->method == SIP_METHOD_INVITE ? SIP_TX_IST
+							       : SIP_TX_NIST;
+	bool no_tag = !m->to.tag.p;
+	uint32_t mk = no_tag ? merge_key(m) : 0;
+	bool merged = no_tag && is_merged(l, m, mk);
+	struct sip_tx *tx;
+	struct tp_dest dest;
+
+	response_dest(m, src, &dest);
+	tx = tx_alloc(l, kind, m);
+	if (!tx) {
+		reply_stateless(l, m, &dest, 503);
+		return;
+	}
+	tx->src = *src;
+	tp_conn_ref(src->conn);
+	tx->dest = dest;
+	tp_conn_ref(dest.conn);
+	tx->reliable = src->proto != SIP_PROTO_UDP;
+	tx->branch = m->vias[0].branch;
+	stamp_init(tx, m, src);
+	link_tx(l, tx, server_key(m, match_method(m)));
+	if (no_tag && !merged) {
+		struct sip_tx **b = &l->merge[mk & (TXL_BUCKETS - 1)];
+
+		tx->merge_key = mk;
+		tx->merge_next = *b;
+		*b = tx;
+		tx->in_merge = true;
+	}
+	tx_hold(tx);
+	if (merged) {
+		struct sip_writer w;
+
+		l->stats.merged_482++;
+		sip_writer_init(&w, 512);
+		sip_build_response_head_stamped(&w, m, 482, SLICE_NULL,
+						SLICE_LIT("duet"), &tx->stamp);
+		if (sip_build_finish(&w, SLICE_NULL, SLICE_NULL) == 0)
+			sip_tx_reply(tx, 482, w.buf, w.len);
+		sip_writer_free(&w);
+	} else {
+		tx_start(tx);
+		if (m->method == SIP_METHOD_CANCEL) /* §9.2 */
+			tx->cancel_target =
+				find_server(l, m, SLICE_LIT("INVITE"));
+		if (l->ops->request && !tx->ended)
+			l->ops->request(l, tx, m, src, l->arg);
+		tx->cancel_target = NULL;
+	}
+	tx_release(tx);
+}
+
+static void receive_request(struct txl *l, struct sip_msg *m,
+			    const struct tp_source *src)
+{
+	struct sip_tx *tx = find_server(l, m, match_method(m));
+
+	if (m->method == SIP_METHOD_ACK) {
+		if (tx && tx->kind == SIP_TX_IST)
+			tx_event(tx, TXE_ACK, m);
+		else if (l->ops->ack) /* ACK for a 2xx: end to end */
+			l->ops->ack(l, m, src, l->arg);
+		return;
+	}
+	if (tx)
+		tx_event(tx, TXE_REQ_RETX, NULL);
+	else
+		new_server_tx(l, m, src);
+}
+
+static void receive_response(struct txl *l, struct sip_msg *m,
+			     const struct tp_source *src)
+{
+	struct sip_tx *tx = find_client(l, m);
+	enum sip_tx_event ev;
+
+	if (!tx) {
+		l->stats.stray_responses++;
+		if (l->ops->stray_response)
+			l->ops->stray_response(l, m, src, l->arg);
+		return;
+	}
+	if (m->status >= 200)
+		tx->final_status = m->status;
+	ev = m->status < 200   ? TXE_RESP_1XX
+	     : m->status < 300 ? TXE_RESP_2XX
+			       : TXE_RESP_FINAL;
+	tx_event(tx, ev, m);
+}
+
+void txl_receive(struct txl *l, struct sip_msg *msg,
+		 const struct tp_source *src)
+{
+	if (msg->via_count == 0)
+		return;
+	if (msg->is_request)
+		receive_request(l, msg, src);
+	else
+		receive_response(l, msg, src);
+}
+
+int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
+		      const struct tp_dest *dest, void *tx_arg)
+{
+	struct sip_tx *tx;
+	int err;
+
+	if (!req->is_request || req->method == SIP_METHOD_ACK ||
+	    req->via_count == 0 || !has_cookie(req->vias[0].branch))
+		return EINVAL;
+	tx = tx_alloc(l, req->method == SIP_METHOD_INVITE ? SIP_TX_ICT
+							  : SIP_TX_NICT,
+		      req);
+	if (!tx)
+		return l->stats.live >= l->cfg.max_transactions ? EMSGSIZE
+								: ENOMEM;
+	tx->dest = *dest;
+	tp_conn_ref(dest->conn);
+	tx->reliable = dest->proto != SIP_PROTO_UDP;
+	tx->branch = req->vias[0].branch;
+	tx->arg = tx_arg;
+	err = l->send(&tx->dest, req->buf, req->len, l->send_arg);
+	if (err) {
+		l->stats.transport_errors++;
+		l->stats.created[tx->kind]--;
+		tx_discard(tx);
+		return err;
+	}
+	link_tx(l, tx, client_key(tx->branch, req->cseq_method_text));
+	tx_start(tx);
+	if (out)
+		*out = tx;
+	return 0;
+}
+
+/* §17.1.1.3: the ACK of a non-2xx final has the Request-URI, Call-ID,
+ * From, CSeq number and top Via of the INVITE, the To of the response,
+ * and the INVITE's Route headers. Built once, resent for retransmits. */
+void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
+{
+	const struct sip_msg *r = tx->req;
+	const struct sip_hdr *h;
+	struct sip_writer w;
+	char num[16];
+
+	if (!tx->ack && resp) {
+		sip_writer_init(&w, 512);
+		sip_build_request_line(&w, SLICE_LIT("ACK"), r->ruri.raw);
+		sip_build_header_id(&w, SIP_HDR_VIA, r->vias[0].raw);
+		sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
+		sip_build_header_id(&w, SIP_HDR_FROM, r->from.raw);
+		sip_build_header_id(&w, SIP_HDR_TO, resp->to.raw);
+		sip_build_header_id(&w, SIP_HDR_CALL_ID, r->call_id);
+		snprintf(num, sizeof(num), "%u ACK", (unsigned)r->cseq);
+		sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
+		for (h = sip_msg_hdr(r, SIP_HDR_ROUTE); h;
+		     h = sip_msg_hdr_next(r, h))
+			sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+		if (sip_build_finish(&w, SLICE_NULL, SLICE_NULL) == 0)
+			tx->ack = sip_writer_steal(&w, &tx->ack_len);
+		else
+			sip_writer_free(&w);
+	}
+	if (tx->ack && tx->l->send(&tx->dest, tx->ack, tx->ack_len,
+				   tx->l->send_arg))
+		tx->l->stats.transport_errors++;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by core's transport files (RFC 3261 §18); not a public interface. */
+#ifndef DUET_CORE_TP_INTERNAL_H
+#define DUET_CORE_TP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet/transport.h"
+#include "duet/wheel.h"
+
+struct bufferevent;
+struct evconnlistener;
+struct event;
+
+/* Connections hash by remote IP only (not port), so one bucket holds
+ * every connection of a source: lookup and per-source counting both walk
+ * one short chain. */
+#define TP_BUCKETS 256
+
+struct tp_listener {
+	struct tp_listener *next;
+	struct transport *t;
+	enum sip_proto proto;
+	struct tp_addr addr; /* as bound (port filled in) */
+	int fd;              /* UDP socket; -1 for TCP */
+	struct event *ev;    /* UDP readable */
+	struct evconnlistener *lev; /* TCP */
+};
+
+struct tp_conn {
+	unsigned refs;
+	struct transport *t; /* NULL once the transport is freed */
+	struct tp_conn *next, *prev; /* hash chain, or the lingering list */
+	struct bufferevent *bev;     /* NULL once the socket is closed */
+	enum sip_proto proto;
+	struct tp_addr remote, local;
+	struct wheel_timer timer; /* connect timeout, then idle timeout, then
+				     linger timeout */
+	size_t in_seen;           /* input bytes already counted in rx_bytes */
+	uint8_t ka;               /* RFC 5626 ping: "\r\n\r\n" bytes matched */
+	bool incoming;
+	bool connecting;
+	bool closed;    /* no more sends or receives */
+	bool lingering; /* closed, flushing its output before the socket goes */
+};
+
+struct transport {
+	struct event_base *base;
+	struct wheel *wheel; /* may be NULL: no idle or connect timers */
+	struct transport_config cfg;
+	struct transport_ops ops;
+	void *arg;
+	struct tp_listener *listeners;
+	struct tp_conn *buckets[TP_BUCKETS];
+	struct tp_conn *lingering;
+	char *udp_buf; /* cfg.limits.max_msg_size + 1 bytes */
+	struct transport_stats stats;
+};
+
+/* tp_addr.c */
+bool tp_addr_is_set(const struct tp_addr *a);
+/* Same family and address, ports ignored. */
+bool tp_addr_same_ip(const struct tp_addr *a, const struct tp_addr *b);
+/* Is a an unspecified address (0.0.0.0 or ::)? */
+bool tp_addr_is_any(const struct tp_addr *a);
+
+/* tp_conn.c */
+/* Accept callback target: wrap fd (already accepted) in a connection. */
+void tp_conn_accept(struct tp_listener *l, int fd, const struct sockaddr *sa,
+		    int salen);
+/* Queue buf on a TCP connection to dest (see transport_send). */
+int tp_conn_send(struct transport *t, const struct tp_dest *dest,
+		 const char *buf, size_t len);
+/* Is c usable for sending (not closed)? */
+bool tp_conn_is_open(const struct tp_conn *c);
+/* Close every connection without callbacks (transport_free). */
+void tp_conn_free_all(struct transport *t);
+
+#endif /* DUET_CORE_TP_INTERNAL_H */

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/* The transport object, listeners and UDP (RFC 3261 §18.1.1, §18.2.1,
+ * §18.3; RFC 5626 §4.4.1); stream connections live in tp_conn.c. */
+#include "tp_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "duet/alloc.h"
+#include "duet/err.h"
+
+/* Datagrams read per readable event before other events get a turn; the
+ * event is level-triggered, so what is left is read on the next turn. */
+#define UDP_BURST 64
+#define TCP_BACKLOG 128
+
+/*
+ * libevent writes to sockets with writev(), which raises SIGPIPE when the
+ * peer has reset the connection; a server must survive any peer, so the
+ * default action (terminate) is replaced by "ignore". A handler the
+ * application installed is left alone.
+ */
+static void ignore_sigpipe(void)
+{
+	struct sigaction old, sa;
+
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_IGN;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
+int transport_new(struct transport **out, struct event_base *base,
+		  struct wheel *wheel, const struct transport_config *cfg,
+		  const struct transport_ops *ops, void *arg)
+{
+	struct transport *t;
+
+	if (!out || !base || (cfg && cfg->limits.max_msg_size == 0))
+		return EINVAL;
+	t = duet_calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	t->base = base;
+	t->wheel = wheel;
+	if (cfg)
+		t->cfg = *cfg;
+	else
+		transport_config_default(&t->cfg);
+	if (ops)
+		t->ops = *ops;
+	t->arg = arg;
+	t->udp_buf = duet_malloc(t->cfg.limits.max_msg_size + 1);
+	if (!t->udp_buf) {
+		duet_free(t);
+		return ENOMEM;
+	}
+	ignore_sigpipe();
+	*out = t;
+	return 0;
+}
+
+static void listener_free(struct tp_listener *l)
+{
+	if (l->ev)
+		event_free(l->ev);
+	if (l->lev)
+		evconnlistener_free(l->lev); /* closes its socket */
+	if (l->fd >= 0)
+		close(l->fd);
+	duet_free(l);
+}
+
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	tp_conn_free_all(t);
+	while (t->listeners) {
+		struct tp_listener *l = t->listeners;
+
+		t->listeners = l->next;
+		listener_free(l);
+	}
+	duet_free(t->udp_buf);
+	duet_free(t);
+}
+
+/* A nonblocking socket bound to addr; *bound gets the real address.
+ * IPv6 sockets are IPv6-only so 0.0.0.0:p and [::]:p can coexist. */
+static int bind_socket(const struct tp_addr *addr, int type, int *fd_out,
+		       struct tp_addr *bound)
+{
+	int one = 1, fd, err;
+
+	fd = socket(addr->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0)
+		return errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (addr->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len))
+		goto fail;
+	memset(bound, 0, sizeof(*bound));
+	bound->len = sizeof(bound->ss);
+	if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len))
+		goto fail;
+	*fd_out = fd;
+	return 0;
+fail:
+	err = errno;
+	close(fd);
+	return err;
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
+static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+			  struct sockaddr *sa, int salen, void *arg);
+static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg);
+
+static int listener_start(struct tp_listener *l)
+{
+	struct event_base *base = l->t->base;
+
+	if (l->proto == SIP_PROTO_UDP) {
+		l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST,
+				  udp_read_cb, l);
+		if (!l->ev || event_add(l->ev, NULL))
+			return ENOMEM;
+		return 0;
+	}
+	if (listen(l->fd, TCP_BACKLOG))
+		return errno;
+	/* backlog 0: the socket is already listening */
+	l->lev = evconnlistener_new(base, tcp_accept_cb, l,
+				    LEV_OPT_CLOSE_ON_FREE |
+					    LEV_OPT_CLOSE_ON_EXEC,
+				    0, l->fd);
+	if (!l->lev)
+		return ENOMEM;
+	l->fd = -1; /* owned by the evconnlistener now */
+	evconnlistener_set_error_cb(l->lev, tcp_accept_error_cb);
+	return 0;
+}
+
+int transport_listen(struct transport *t, enum sip_proto proto,
+		     const struct tp_addr *addr, struct tp_addr *bound)
+{
+	struct tp_listener *l, **tail;
+	int err;
+
+	if (!t || !tp_addr_is_set(addr) || (unsigned)proto >= SIP_PROTO_COUNT)
+		return EINVAL;
+	if (proto == SIP_PROTO_TLS)
+		return EPROTONOSUPPORT; /* TLS comes with its own issue */
+	l = duet_calloc(1, sizeof(*l));
+	if (!l)
+		return ENOMEM;
+	l->t = t;
+	l->proto = proto;
+	l->fd = -1;
+	err = bind_socket(addr,
+			  proto == SIP_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM,
+			  &l->fd, &l->addr);
+	if (!err)
+		err = listener_start(l);
+	if (err) {
+		listener_free(l);
+		return err;
+	}
+	for (tail = &t->listeners; *tail; tail = &(*tail)->next)
+		;
+	*tail = l; /* in order: transport_local picks the first */
+	if (bound)
+		*bound = l->addr;
+	return 0;
+}
+
+static struct tp_listener *listener_find(const struct transport *t,
+					 enum sip_proto proto, int family)
+{
+	for (struct tp_listener *l = t->listeners; l; l = l->next)
+		if (l->proto == proto &&
+		    (family == AF_UNSPEC || l->addr.ss.ss_family == family))
+			return l;
+	return NULL;
+}
+
+/* The source address the routing table picks for remote (a connected UDP
+ * socket sends nothing); leaves *out alone when it cannot tell. */
+static void route_source(const struct tp_addr *remote, struct tp_addr *out)
+{
+	struct tp_addr a = { .len = sizeof(a.ss) };
+	uint16_t port = tp_addr_port(out);
+	int fd = socket(remote->ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	if (connect(fd, (const struct sockaddr *)&remote->ss, remote->len) ==
+		    0 &&
+	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) == 0 &&
+	    a.ss.ss_family == out->ss.ss_family) {
+		*out = a;
+		if (a.ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&out->ss)->sin_port = htons(port);
+		else
+			((struct sockaddr_in6 *)&out->ss)->sin6_port =
+				htons(port);
+	}
+	close(fd);
+}
+
+int transport_local(const struct transport *t, enum sip_proto proto,
+		    const struct tp_addr *remote, struct tp_addr *out)
+{
+	int family = tp_addr_is_set(remote) ? remote->ss.ss_family : AF_UNSPEC;
+	const struct tp_listener *l;
+
+	if (!t || !out)
+		return EINVAL;
+	l = listener_find(t, proto, family);
+	if (!l)
+		return ENOENT;
+	*out = l->addr;
+	/* a wildcard bind is no address to put in a Via (§18.1.1) */
+	if (family != AF_UNSPEC && tp_addr_is_any(out))
+		route_source(remote, out);
+	return 0;
+}
+
+static int udp_send(struct transport *t, const struct tp_dest *dest,
+		    const char *buf, size_t len)
+{
+	const struct tp_listener *l;
+	ssize_t n;
+
+	if (!tp_addr_is_set(&dest->remote))
+		return EINVAL;
+	l = listener_find(t, SIP_PROTO_UDP, dest->remote.ss.ss_family);
+	if (!l)
+		return ENOENT;
+	do {
+		n = sendto(l->fd, buf, len, 0,
+			   (const struct sockaddr *)&dest->remote.ss,
+			   dest->remote.len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno;
+	return (size_t)n == len ? 0 : EMSGSIZE;
+}
+
+int transport_send(struct transport *t, const struct tp_dest *dest,
+		   const char *buf, size_t len)
+{
+	int err;
+
+	if (!t || !dest || !buf || !len)
+		return EINVAL;
+	switch (dest->proto) {
+	case SIP_PROTO_UDP:
+		err = udp_send(t, dest, buf, len);
+		break;
+	case SIP_PROTO_TCP:
+		err = tp_conn_send(t, dest, buf, len);
+		break;
+	default:
+		err = EPROTONOSUPPORT;
+		break;
+	}
+	if (err) {
+		t->stats.tx_errors++;
+		return err;
+	}
+	t->stats.tx_msgs++;
+	t->stats.tx_bytes += len;
+	return 0;
+}
+
+void transport_stats(const struct transport *t, struct transport_stats *out)
+{
+	*out = t->stats;
+}
+
+/* Only CR and LF (or nothing): a keep-alive, not a message (§7.5). */
+static bool udp_keepalive(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/* One datagram is one message (§18.3). */
+static void udp_deliver(struct transport *t, size_t n,
+			const struct tp_source *src)
+{
+	const char *buf = t->udp_buf, *why = NULL;
+	size_t max = t->cfg.limits.max_msg_size;
+	struct sip_msg *msg = NULL;
+	int err;
+
+	if (n > max) {
+		t->stats.rx_bad++;
+		if (t->ops.bad)
+			t->ops.bad(buf, max + 1, EMSGSIZE, "message too large",
+				   src, t->arg);
+		return;
+	}
+	if (udp_keepalive(buf, n))
+		return;
+	err = sip_msg_parse(&msg, buf, n, SIP_FRAMING_DGRAM, &t->cfg.limits,
+			    &why);
+	if (err) {
+		t->stats.rx_bad++; /* ENOMEM too: the datagram is lost */
+		if (err != ENOMEM && t->ops.bad)
+			t->ops.bad(buf, n, err, why ? why : "bad message", src,
+				   t->arg);
+		return;
+	}
+	t->stats.rx_msgs++;
+	if (t->ops.recv)
+		t->ops.recv(msg, src, t->arg);
+	sip_msg_unref(msg);
+}
+
+static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tp_listener *l = arg;
+	struct transport *t = l->t;
+	size_t cap = t->cfg.limits.max_msg_size + 1;
+
+	(void)what;
+	for (int i = 0; i < UDP_BURST; i++) {
+		struct tp_source src = { .proto = SIP_PROTO_UDP,
+					 .local = l->addr };
+		ssize_t n;
+
+		src.remote.len = sizeof(src.remote.ss);
+		/* MSG_TRUNC: n is the datagram's real size, even if larger */
+		n = recvfrom(fd, t->udp_buf, cap, MSG_TRUNC,
+			     (struct sockaddr *)&src.remote.ss,
+			     &src.remote.len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* EAGAIN; ICMP errors belong to no message */
+		}
+		t->stats.rx_bytes += (uint64_t)n;
+		udp_deliver(t, (size_t)n, &src);
+	}
+}
+
+static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+			  struct sockaddr *sa, int salen, void *arg)
+{
+	(void)lev;
+	tp_conn_accept(arg, fd, sa, salen);
+}
+
+/* accept() failed (EMFILE, ENOBUFS...): no connection to report it on;
+ * count it as a refused connection and let libevent retry. */
+static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct tp_listener *l = arg;
+
+	(void)lev;
+	l->t->stats.conns_refused++;
+}

@@ -1,0 +1,1077 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the transport on real loopback sockets (RFC 3261 §18,
+ * RFC 3581 §4, RFC 5626 §3.5.1): UDP and TCP in and out, stream framing,
+ * keep-alives, limits, connection reuse, idle close, response routing.
+ * A real event_base runs the sockets; timers run on a manual clock.
+ */
+#include "test_util.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "duet/clock.h"
+#include "duet/err.h"
+#include "duet/transport.h"
+#include "duet/wheel.h"
+
+#define CAP_MS 2000 /* no wait in these tests lasts longer */
+#define IDLE_MS 30000u
+
+/* What one transport's callbacks saw. */
+struct side {
+	struct transport *t;
+	unsigned n_recv, n_bad, n_closed;
+	struct sip_msg *last;
+	struct tp_source src; /* of the last message (conn borrowed) */
+	struct tp_conn *conns[8];
+	char call_ids[8][64];
+	int bad_err, closed_err;
+	size_t bad_len;
+	const char *bad_reply; /* sent back from the bad callback */
+	bool keep;             /* keep a reference to the last conn */
+	struct tp_conn *kept;
+};
+
+struct fx {
+	struct event_base *base;
+	struct manual_clock mc;
+	struct wheel *wheel;
+	struct side a, b;
+	int fds;
+};
+
+static void on_recv(struct sip_msg *msg, const struct tp_source *src,
+		    void *arg)
+{
+	struct side *s = arg;
+
+	if (s->n_recv < 8) {
+		s->conns[s->n_recv] = src->conn;
+		slice_to_cstr(msg->call_id, s->call_ids[s->n_recv], 64);
+	}
+	s->n_recv++;
+	sip_msg_unref(s->last);
+	s->last = sip_msg_ref(msg);
+	s->src = *src;
+	if (s->keep && !s->kept)
+		s->kept = tp_conn_ref(src->conn);
+}
+
+static void on_bad(const char *buf, size_t len, int err, const char *why,
+		   const struct tp_source *src, void *arg)
+{
+	struct side *s = arg;
+
+	(void)buf;
+	assert_non_null(why);
+	s->n_bad++;
+	s->bad_err = err;
+	s->bad_len = len;
+	s->src = *src;
+	if (s->bad_reply) {
+		struct tp_dest d = { .proto = src->proto, .conn = src->conn };
+
+		assert_int_equal(transport_send(s->t, &d, s->bad_reply,
+						strlen(s->bad_reply)),
+				 0);
+	}
+}
+
+static void on_closed(struct tp_conn *conn, int err, void *arg)
+{
+	struct side *s = arg;
+
+	assert_non_null(conn);
+	s->n_closed++;
+	s->closed_err = err;
+}
+
+static const struct transport_ops ops = {
+	.recv = on_recv, .bad = on_bad, .conn_closed = on_closed
+};
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void side_init(struct fx *f, struct side *s,
+		      const struct transport_config *cfg)
+{
+	assert_int_equal(transport_new(&s->t, f->base, f->wheel, cfg, &ops, s),
+			 0);
+}
+
+static void fx_init(struct fx *f, const struct transport_config *cfg)
+{
+	memset(f, 0, sizeof(*f));
+	f->fds = count_fds();
+	f->base = event_base_new();
+	assert_non_null(f->base);
+	manual_clock_init(&f->mc, 1000);
+	/* no event base: timers move only when a test advances the clock */
+	assert_int_equal(wheel_new(&f->wheel, NULL, &f->mc.clock), 0);
+	side_init(f, &f->a, cfg);
+}
+
+static void side_done(struct side *s)
+{
+	s->last = sip_msg_unref(s->last);
+	s->kept = tp_conn_unref(s->kept);
+	transport_free(s->t);
+	s->t = NULL;
+}
+
+/* Free everything and check that no socket is left open. */
+static void fx_done(struct fx *f)
+{
+	side_done(&f->a);
+	side_done(&f->b);
+	assert_int_equal(wheel_count(f->wheel), 0);
+	wheel_free(f->wheel);
+	event_base_free(f->base);
+	assert_int_equal(count_fds(), f->fds);
+}
+
+/* Run the loop until cond holds, at most CAP_MS. */
+struct cap {
+	struct event *ev;
+	bool expired;
+};
+
+static void cap_fire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	((struct cap *)arg)->expired = true;
+}
+
+static void cap_start(struct fx *f, struct cap *c)
+{
+	struct timeval tv = { CAP_MS / 1000, (CAP_MS % 1000) * 1000 };
+
+	c->expired = false;
+	c->ev = evtimer_new(f->base, cap_fire, c);
+	assert_non_null(c->ev);
+	evtimer_add(c->ev, &tv);
+}
+
+#define RUN_UNTIL(f, cond)                                                   \
+	do {                                                                 \
+		struct cap c__;                                              \
+		cap_start((f), &c__);                                        \
+		while (!(cond) && !c__.expired)                              \
+			event_base_loop((f)->base, EVLOOP_ONCE);             \
+		event_free(c__.ev);                                          \
+		assert_true(cond);                                           \
+	} while (0)
+
+static struct transport_stats stats(const struct side *s)
+{
+	struct transport_stats st;
+
+	transport_stats(s->t, &st);
+	return st;
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+static struct tp_addr addr(const char *host, uint16_t port)
+{
+	struct tp_addr a;
+
+	assert_int_equal(tp_addr_set(&a, slice_cstr(host), port), 0);
+	return a;
+}
+
+static struct tp_addr listen_on(struct side *s, enum sip_proto p,
+				const char *host)
+{
+	struct tp_addr a = addr(host, 0), bound;
+
+	assert_int_equal(transport_listen(s->t, p, &a, &bound), 0);
+	assert_int_not_equal(tp_addr_port(&bound), 0);
+	return bound;
+}
+
+/* A raw socket bound to host:0; *self gets its address. */
+static int raw_socket(int type, const char *host, struct tp_addr *self)
+{
+	struct tp_addr a = addr(host, 0);
+	int fd = socket(a.ss.ss_family, type | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a.ss, a.len), 0);
+	self->len = sizeof(self->ss);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&self->ss,
+				     &self->len),
+			 0);
+	return fd;
+}
+
+/* A raw TCP client connected to `to` (loopback connects at once). */
+static int tcp_client(const struct tp_addr *to, struct tp_addr *self)
+{
+	int fd = raw_socket(SOCK_STREAM, to->ss.ss_family == AF_INET6
+						 ? "::1"
+						 : "127.0.0.1",
+			    self);
+
+	assert_int_equal(connect(fd, (const struct sockaddr *)&to->ss, to->len),
+			 0);
+	return fd;
+}
+
+static char wbuf[70000];
+
+/* Write a message written with "\n" line ends, as CRLF. */
+static size_t put(int fd, const char *text)
+{
+	size_t n = test_crlf(text, wbuf, sizeof(wbuf));
+
+	assert_int_equal(write(fd, wbuf, n), (ssize_t)n);
+	return n;
+}
+
+#define OPTIONS(cid)                                                         \
+	"OPTIONS sip:duet@127.0.0.1 SIP/2.0\n"                               \
+	"Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK" cid "\n"            \
+	"From: <sip:a@example.com>;tag=1\n"                                  \
+	"To: <sip:duet@example.com>\n"                                       \
+	"Call-ID: " cid "\n"                                                 \
+	"CSeq: 1 OPTIONS\n"                                                  \
+	"Max-Forwards: 70\n"                                                 \
+	"Content-Length: 0\n\n"
+
+/* ---- UDP ----------------------------------------------------------------*/
+
+static void test_udp_recv(void **state)
+{
+	struct fx f;
+	struct tp_addr me, l, self;
+	int fd;
+	size_t n;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	n = test_crlf(OPTIONS("udp1"), wbuf, sizeof(wbuf));
+	assert_int_equal(sendto(fd, wbuf, n, 0, (struct sockaddr *)&l.ss,
+				l.len),
+			 (ssize_t)n);
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	assert_int_equal(f.a.src.proto, SIP_PROTO_UDP);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_true(tp_addr_equal(&f.a.src.local, &l));
+	assert_null(f.a.src.conn);
+	assert_int_equal(f.a.last->method, SIP_METHOD_OPTIONS);
+	assert_string_equal(f.a.call_ids[0], "udp1");
+	assert_int_equal(stats(&f.a).rx_msgs, 1);
+	assert_int_equal(stats(&f.a).rx_bytes, n);
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_UDP, &self, &me), 0);
+	assert_true(tp_addr_equal(&me, &l));
+	close(fd);
+	fx_done(&f);
+}
+
+static void test_udp_send(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self, from = { .len = sizeof(from.ss) };
+	struct tp_dest d = { .proto = SIP_PROTO_UDP };
+	char buf[256];
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	d.remote = addr("::1", 5060);
+	assert_int_equal(transport_send(f.a.t, &d, "x", 1), ENOENT);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	d.remote = self;
+	assert_int_equal(transport_send(f.a.t, &d, "hello", 5), 0);
+	assert_int_equal(recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+				  (struct sockaddr *)&from.ss, &from.len),
+			 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_true(tp_addr_equal(&from, &l)); /* from the listener socket */
+	assert_int_equal(stats(&f.a).tx_msgs, 1);
+	assert_int_equal(stats(&f.a).tx_bytes, 5);
+	assert_int_equal(stats(&f.a).tx_errors, 1);
+	close(fd);
+	fx_done(&f);
+}
+
+static void test_udp_bad(void **state)
+{
+	struct transport_config cfg;
+	struct fx f;
+	struct tp_addr l, self;
+	char big[600];
+	int fd;
+
+	(void)state;
+	transport_config_default(&cfg);
+	cfg.limits.max_msg_size = 512;
+	fx_init(&f, &cfg);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	memset(big, 'a', sizeof(big));
+	sendto(fd, "\r\n\r\n", 4, 0, (struct sockaddr *)&l.ss, l.len);
+	sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&l.ss, l.len);
+	RUN_UNTIL(&f, f.a.n_bad == 1);
+	assert_int_equal(f.a.bad_err, EMSGSIZE);
+	assert_int_equal(f.a.bad_len, 513);
+	sendto(fd, "garbage\r\n\r\n", 11, 0, (struct sockaddr *)&l.ss, l.len);
+	RUN_UNTIL(&f, f.a.n_bad == 2);
+	assert_int_equal(f.a.bad_err, EBADMSG);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_int_equal(f.a.n_recv, 0); /* the keep-alive was dropped */
+	assert_int_equal(stats(&f.a).rx_bad, 2);
+	close(fd);
+	fx_done(&f);
+}
+
+/* ---- TCP in -------------------------------------------------------------*/
+
+static void test_tcp_one(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, OPTIONS("tcp1"));
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	assert_int_equal(f.a.src.proto, SIP_PROTO_TCP);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_true(tp_addr_equal(&f.a.src.local, &l));
+	assert_non_null(f.a.src.conn);
+	assert_string_equal(f.a.call_ids[0], "tcp1");
+	assert_int_equal(stats(&f.a).conns_opened, 1);
+	assert_int_equal(stats(&f.a).conns_open, 1);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(f.a.closed_err, 0);
+	assert_int_equal(stats(&f.a).conns_open, 0);
+	fx_done(&f);
+}
+
+static void test_tcp_split(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	size_t n, half;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	n = test_crlf(OPTIONS("split") "\r\n\r\n", wbuf, sizeof(wbuf));
+	half = n / 2;
+	assert_int_equal(write(fd, wbuf, half), (ssize_t)half);
+	RUN_UNTIL(&f, stats(&f.a).rx_bytes == half);
+	assert_int_equal(f.a.n_recv, 0);
+	assert_int_equal(write(fd, wbuf + half, n - half), (ssize_t)(n - half));
+	RUN_UNTIL(&f, stats(&f.a).rx_bytes == n);
+	assert_int_equal(f.a.n_recv, 1);
+	assert_string_equal(f.a.call_ids[0], "split");
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(f.a.n_recv, 1);
+	fx_done(&f);
+}
+
+static void test_tcp_two_in_one_write(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, OPTIONS("first") OPTIONS("second"));
+	RUN_UNTIL(&f, f.a.n_recv == 2);
+	assert_string_equal(f.a.call_ids[0], "first");
+	assert_string_equal(f.a.call_ids[1], "second");
+	assert_ptr_equal(f.a.conns[0], f.a.conns[1]);
+	assert_int_equal(stats(&f.a).rx_msgs, 2);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	fx_done(&f);
+}
+
+/* A message larger than libevent's buffer chunks, in three writes. */
+static void test_tcp_large_message(void **state)
+{
+	enum { BODY = 40000 };
+	struct fx f;
+	struct tp_addr l, self;
+	size_t n, part;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	n = (size_t)snprintf(wbuf, sizeof(wbuf),
+			     "MESSAGE sip:duet@127.0.0.1 SIP/2.0\r\n"
+			     "Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKL\r\n"
+			     "From: <sip:a@example.com>;tag=1\r\n"
+			     "To: <sip:duet@example.com>\r\n"
+			     "Call-ID: large\r\nCSeq: 1 MESSAGE\r\n"
+			     "Content-Type: text/plain\r\n"
+			     "Content-Length: %d\r\n\r\n",
+			     BODY);
+	memset(wbuf + n, 'b', BODY);
+	n += BODY;
+	part = n / 3;
+	for (size_t off = 0; off < n; off += part) {
+		size_t k = n - off < part ? n - off : part;
+
+		assert_int_equal(write(fd, wbuf + off, k), (ssize_t)k);
+		RUN_UNTIL(&f, stats(&f.a).rx_bytes == off + k);
+	}
+	assert_int_equal(f.a.n_recv, 1);
+	assert_int_equal(f.a.last->body.len, BODY);
+	assert_int_equal(f.a.last->len, n);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	fx_done(&f);
+}
+
+/* RFC 5626 §3.5.1: CRLFCRLF ping, CRLF pong; a message may follow. */
+static void test_tcp_keepalive_ping(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	char buf[16];
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	assert_int_equal(write(fd, "\r\n\r\n", 4), 4);
+	RUN_UNTIL(&f, readable(fd));
+	assert_int_equal(read(fd, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "\r\n", 2);
+	/* a ping split across writes, then a message in the same write */
+	assert_int_equal(write(fd, "\r\n", 2), 2);
+	RUN_UNTIL(&f, stats(&f.a).rx_bytes == 6);
+	assert_false(readable(fd)); /* half a ping: no pong yet */
+	put(fd, "\n" OPTIONS("after-ping"));
+	RUN_UNTIL(&f, f.a.n_recv == 1 && readable(fd));
+	assert_int_equal(read(fd, buf, sizeof(buf)), 2);
+	assert_string_equal(f.a.call_ids[0], "after-ping");
+	assert_int_equal(f.a.n_bad, 0);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	fx_done(&f);
+}
+
+/* Read until EOF or reset; the bytes before it go to buf. */
+static size_t read_to_eof(struct fx *f, int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		RUN_UNTIL(f, readable(fd));
+		n = read(fd, buf + got, cap - got);
+		if (n <= 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
+static void test_tcp_oversize(void **state)
+{
+	struct transport_config cfg;
+	struct fx f;
+	struct tp_addr l, self;
+	char buf[64];
+	int fd;
+
+	(void)state;
+	transport_config_default(&cfg);
+	cfg.limits.max_msg_size = 1024;
+	fx_init(&f, &cfg);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, "MESSAGE sip:duet@127.0.0.1 SIP/2.0\nContent-Length: 5000\n\n");
+	RUN_UNTIL(&f, f.a.n_bad == 1 && f.a.n_closed == 1);
+	assert_int_equal(f.a.bad_err, EMSGSIZE);
+	assert_int_equal(f.a.closed_err, EMSGSIZE);
+	assert_int_equal(read_to_eof(&f, fd, buf, sizeof(buf)), 0);
+	close(fd);
+
+	/* a header that never ends: refused at the limit, not buffered */
+	fd = tcp_client(&l, &self);
+	memset(wbuf, 'a', 2000);
+	wbuf[2000] = '\0';
+	put(fd, wbuf);
+	RUN_UNTIL(&f, f.a.n_bad == 2 && f.a.n_closed == 2);
+	assert_int_equal(f.a.bad_err, EMSGSIZE);
+	assert_true(f.a.bad_len <= 1025);
+	assert_int_equal(stats(&f.a).rx_bad, 2);
+	close(fd);
+	fx_done(&f);
+}
+
+static void test_tcp_peer_closes_mid_message(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, "OPTIONS sip:duet@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP h\n");
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(f.a.closed_err, 0);
+	assert_int_equal(f.a.n_recv, 0);
+	assert_int_equal(f.a.n_bad, 0);
+	fx_done(&f);
+}
+
+/* A framed but malformed message: bad (EBADMSG), the 400 written from the
+ * callback still reaches the peer, then the connection closes. */
+static void test_tcp_malformed(void **state)
+{
+	static const char reply[] = "SIP/2.0 400 Bad Request\r\n\r\n";
+	struct fx f;
+	struct tp_addr l, self;
+	char buf[128];
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	f.a.bad_reply = reply;
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, "NOT A REQUEST LINE\nContent-Length: 0\n\n");
+	RUN_UNTIL(&f, f.a.n_bad == 1 && f.a.n_closed == 1);
+	assert_int_equal(f.a.bad_err, EBADMSG);
+	assert_int_equal(f.a.closed_err, EBADMSG);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_int_equal(read_to_eof(&f, fd, buf, sizeof(buf)),
+			 sizeof(reply) - 1);
+	assert_memory_equal(buf, reply, sizeof(reply) - 1);
+	assert_int_equal(f.a.n_recv, 0);
+	close(fd);
+	fx_done(&f);
+}
+
+/* ---- TCP out ------------------------------------------------------------*/
+
+/* §18.1.1 / §18.2.2: a connection is reused in both directions. */
+static void test_tcp_reuse(void **state)
+{
+	struct fx f;
+	struct tp_addr lb;
+	struct tp_dest d = { .proto = SIP_PROTO_TCP };
+	size_t n;
+
+	(void)state;
+	fx_init(&f, NULL);
+	side_init(&f, &f.b, NULL);
+	listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	lb = listen_on(&f.b, SIP_PROTO_TCP, "127.0.0.1");
+	d.remote = lb;
+	n = test_crlf(OPTIONS("r1"), wbuf, sizeof(wbuf));
+	assert_int_equal(transport_send(f.a.t, &d, wbuf, n), 0); /* queued */
+	n = test_crlf(OPTIONS("r2"), wbuf, sizeof(wbuf));
+	assert_int_equal(transport_send(f.a.t, &d, wbuf, n), 0);
+	RUN_UNTIL(&f, f.b.n_recv == 2);
+	assert_string_equal(f.b.call_ids[1], "r2");
+	assert_ptr_equal(f.b.conns[0], f.b.conns[1]);
+	assert_int_equal(stats(&f.a).conns_opened, 1);
+	assert_int_equal(stats(&f.b).conns_opened, 1);
+
+	/* back over the same connection, by conn and by address */
+	d.conn = f.b.src.conn;
+	n = test_crlf(OPTIONS("back1"), wbuf, sizeof(wbuf));
+	assert_int_equal(transport_send(f.b.t, &d, wbuf, n), 0);
+	d.conn = NULL;
+	d.remote = f.b.src.remote;
+	n = test_crlf(OPTIONS("back2"), wbuf, sizeof(wbuf));
+	assert_int_equal(transport_send(f.b.t, &d, wbuf, n), 0);
+	RUN_UNTIL(&f, f.a.n_recv == 2);
+	assert_string_equal(f.a.call_ids[0], "back1");
+	assert_string_equal(f.a.call_ids[1], "back2");
+	assert_int_equal(stats(&f.a).conns_opened, 1);
+	assert_int_equal(stats(&f.b).conns_opened, 1);
+	assert_int_equal(stats(&f.a).tx_msgs, 2);
+	assert_int_equal(stats(&f.b).tx_msgs, 2);
+	fx_done(&f);
+}
+
+static void test_tcp_connect_refused(void **state)
+{
+	struct fx f;
+	struct tp_dest d = { .proto = SIP_PROTO_TCP };
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	fd = raw_socket(SOCK_STREAM, "127.0.0.1", &d.remote); /* no listen */
+	/* nonblocking connect: the refusal arrives later, not as a return */
+	assert_int_equal(transport_send(f.a.t, &d, "x\r\n", 3), 0);
+	assert_int_equal(stats(&f.a).conns_open, 1);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(f.a.closed_err, ECONNREFUSED);
+	assert_int_equal(stats(&f.a).conns_opened, 1);
+	assert_int_equal(stats(&f.a).conns_closed, 1);
+	assert_int_equal(stats(&f.a).conns_open, 0);
+	close(fd);
+	fx_done(&f);
+}
+
+/* A peer that accepts no connection: the connect times out. */
+static void test_tcp_connect_timeout(void **state)
+{
+	struct fx f;
+	struct tp_dest d = { .proto = SIP_PROTO_TCP };
+	struct tp_addr self;
+	int lfd, c[4];
+	unsigned i;
+
+	(void)state;
+	fx_init(&f, NULL);
+	lfd = raw_socket(SOCK_STREAM, "127.0.0.1", &d.remote);
+	assert_int_equal(listen(lfd, 0), 0);
+	/* fill the accept queue: further SYNs are dropped */
+	for (i = 0; i < 4; i++) {
+		c[i] = raw_socket(SOCK_STREAM | SOCK_NONBLOCK, "127.0.0.1",
+				  &self);
+		(void)connect(c[i], (struct sockaddr *)&d.remote.ss,
+			      d.remote.len);
+	}
+	assert_int_equal(transport_send(f.a.t, &d, "x\r\n", 3), 0);
+	event_base_loop(f.base, EVLOOP_NONBLOCK);
+	assert_int_equal(f.a.n_closed, 0);
+	wheel_advance(f.wheel, &f.mc, 5001);
+	assert_int_equal(f.a.n_closed, 1);
+	assert_int_equal(f.a.closed_err, ETIMEDOUT);
+	for (i = 0; i < 4; i++)
+		close(c[i]);
+	close(lfd);
+	fx_done(&f);
+}
+
+/* ---- limits and timers --------------------------------------------------*/
+
+static void test_tcp_max_conns_per_source(void **state)
+{
+	struct transport_config cfg;
+	struct fx f;
+	struct tp_addr l, self;
+	struct tp_dest d = { .proto = SIP_PROTO_TCP };
+	char buf[16];
+	int fd[3];
+
+	(void)state;
+	transport_config_default(&cfg);
+	cfg.max_conns_per_source = 2;
+	cfg.max_conns = 3;
+	fx_init(&f, &cfg);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	for (int i = 0; i < 3; i++)
+		fd[i] = tcp_client(&l, &self);
+	RUN_UNTIL(&f, stats(&f.a).conns_opened + stats(&f.a).conns_refused ==
+			      3);
+	assert_int_equal(stats(&f.a).conns_refused, 1);
+	assert_int_equal(stats(&f.a).conns_open, 2);
+	assert_int_equal(read_to_eof(&f, fd[2], buf, sizeof(buf)), 0);
+	assert_int_equal(f.a.n_closed, 0); /* refused: never opened */
+
+	/* max_conns: one outgoing connection fits, the next does not */
+	d.remote = addr("127.0.0.1", 9); /* discard: refused or not, queued */
+	assert_int_equal(transport_send(f.a.t, &d, "x", 1), 0);
+	d.remote = addr("127.0.0.1", 7);
+	assert_int_equal(transport_send(f.a.t, &d, "x", 1), EMSGSIZE);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	RUN_UNTIL(&f, f.a.n_closed == 3);
+	assert_int_equal(stats(&f.a).conns_open, 0);
+	fx_done(&f);
+}
+
+static void test_tcp_idle_close(void **state)
+{
+	struct transport_config cfg;
+	struct fx f;
+	struct tp_addr l, self;
+	char buf[16];
+	int fd;
+
+	(void)state;
+	transport_config_default(&cfg);
+	cfg.tcp_idle_ms = IDLE_MS;
+	fx_init(&f, &cfg);
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, OPTIONS("idle1"));
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	wheel_advance(f.wheel, &f.mc, IDLE_MS - 1);
+	assert_int_equal(f.a.n_closed, 0);
+	put(fd, OPTIONS("idle2")); /* traffic restarts the idle timer */
+	RUN_UNTIL(&f, f.a.n_recv == 2);
+	wheel_advance(f.wheel, &f.mc, IDLE_MS - 1);
+	assert_int_equal(f.a.n_closed, 0);
+	wheel_advance(f.wheel, &f.mc, 2);
+	assert_int_equal(f.a.n_closed, 1);
+	assert_int_equal(f.a.closed_err, 0);
+	assert_int_equal(stats(&f.a).conns_idle_closed, 1);
+	assert_int_equal(stats(&f.a).conns_open, 0);
+	assert_int_equal(read_to_eof(&f, fd, buf, sizeof(buf)), 0);
+	close(fd);
+	fx_done(&f);
+}
+
+/* A reference outlives the connection: sends fail, memory stays. */
+static void test_tcp_closed_conn_ref(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	struct tp_dest d = { .proto = SIP_PROTO_TCP };
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	f.a.keep = true;
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, OPTIONS("keep"));
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	d.conn = f.a.kept;
+	assert_int_equal(transport_send(f.a.t, &d, "x", 1), ENOTCONN);
+	assert_int_equal(stats(&f.a).tx_errors, 1);
+	transport_free(f.a.t); /* the reference still outlives it */
+	f.a.t = NULL;
+	assert_int_equal(f.a.n_closed, 1);
+	fx_done(&f);
+}
+
+/* ---- IPv6 ---------------------------------------------------------------*/
+
+static bool ipv6_loopback(void)
+{
+	struct tp_addr a = addr("::1", 0);
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a.ss, a.len) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void test_ipv6(void **state)
+{
+	struct fx f;
+	struct tp_addr u4, u6, t6, w4, w6, self, any = addr("::", 0);
+	char buf[64];
+	size_t n;
+	int fd;
+
+	(void)state;
+	if (!ipv6_loopback()) {
+		printf("note: ::1 cannot be bound; IPv6 test skipped\n");
+		skip();
+	}
+	fx_init(&f, NULL);
+	u4 = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	/* IPV6_V6ONLY: the same port on both families */
+	u6 = addr("::1", tp_addr_port(&u4));
+	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_UDP, &u6, NULL), 0);
+	t6 = listen_on(&f.a, SIP_PROTO_TCP, "::1");
+	assert_ptr_equal(tp_addr_str(&u6, buf, sizeof(buf)), buf);
+	assert_int_equal(buf[0], '[');
+	/* wildcards too: 0.0.0.0:p and [::]:p */
+	w4 = listen_on(&f.a, SIP_PROTO_TCP, "0.0.0.0");
+	w6 = addr("::", tp_addr_port(&w4));
+	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_TCP, &w6, NULL), 0);
+
+	fd = raw_socket(SOCK_DGRAM, "::1", &self);
+	n = test_crlf(OPTIONS("v6udp"), wbuf, sizeof(wbuf));
+	sendto(fd, wbuf, n, 0, (struct sockaddr *)&u6.ss, u6.len);
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_true(tp_addr_equal(&f.a.src.local, &u6));
+	close(fd);
+
+	fd = tcp_client(&t6, &self);
+	put(fd, OPTIONS("v6tcp"));
+	RUN_UNTIL(&f, f.a.n_recv == 2);
+	assert_string_equal(f.a.call_ids[1], "v6tcp");
+	assert_int_equal(f.a.src.remote.ss.ss_family, AF_INET6);
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_UDP, &self, &any),
+			 0);
+	assert_true(tp_addr_equal(&any, &u6));
+	fx_done(&f);
+}
+
+/* ---- response routing ---------------------------------------------------*/
+
+struct rd_case {
+	const char *via;
+	enum sip_proto proto;
+	const char *src; /* source IP of the request, port 6000 */
+	int err;
+	const char *want; /* tp_addr_str of the destination */
+};
+
+/* §18.2.2 and RFC 3581 §4, without connections. */
+static const struct rd_case rd_cases[] = {
+	{ "SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;rport=5999",
+	  SIP_PROTO_UDP, "198.51.100.7", 0, "198.51.100.7:5999" },
+	{ "SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1;rport", SIP_PROTO_UDP,
+	  "198.51.100.7", 0, "198.51.100.7:6000" },
+	{ "SIP/2.0/UDP 192.0.2.1:5070;branch=z9hG4bK1", SIP_PROTO_UDP,
+	  "198.51.100.7", 0, "198.51.100.7:5070" },
+	{ "SIP/2.0/UDP pc.example.com;branch=z9hG4bK1", SIP_PROTO_UDP,
+	  "198.51.100.7", 0, "198.51.100.7:5060" },
+	{ "SIP/2.0/UDP 192.0.2.1;maddr=239.255.255.1;ttl=1;branch=z9hG4bK1",
+	  SIP_PROTO_UDP, "198.51.100.7", 0, "239.255.255.1:5060" },
+	{ "SIP/2.0/UDP 192.0.2.1:5080;maddr=239.255.255.1;rport",
+	  SIP_PROTO_UDP, "198.51.100.7", 0, "239.255.255.1:5080" },
+	{ "SIP/2.0/UDP 192.0.2.1;maddr=mc.example.com", SIP_PROTO_UDP,
+	  "198.51.100.7", ENOENT, NULL },
+	{ "SIP/2.0/UDP [2001:db8::1]:5070;rport=7000", SIP_PROTO_UDP,
+	  "2001:db8::9", 0, "[2001:db8::9]:7000" },
+	{ "SIP/2.0/TCP 192.0.2.1:5070;branch=z9hG4bK1", SIP_PROTO_TCP,
+	  "198.51.100.7", 0, "192.0.2.1:5070" },
+	{ "SIP/2.0/TCP 192.0.2.1;received=198.51.100.7;branch=z9hG4bK1",
+	  SIP_PROTO_TCP, "198.51.100.7", 0, "198.51.100.7:5060" },
+	{ "SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bK1", SIP_PROTO_TCP,
+	  "2001:db8::9", 0, "[2001:db8::1]:5070" },
+	{ "SIP/2.0/TCP pc.example.com:5070;branch=z9hG4bK1", SIP_PROTO_TCP,
+	  "198.51.100.7", ENOENT, NULL },
+	{ "SIP/2.0/TCP pc.example.com;received=198.51.100.7;rport=9",
+	  SIP_PROTO_TCP, "198.51.100.7", 0, "198.51.100.7:5060" },
+	{ "SIP/2.0/TLS pc.example.com;received=198.51.100.7", SIP_PROTO_TLS,
+	  "198.51.100.7", 0, "198.51.100.7:5061" },
+};
+
+static void via_of(struct sip_via *via, const char *text)
+{
+	const char *why = NULL;
+
+	assert_int_equal(sip_via_parse(via, slice_cstr(text), &why), 0);
+}
+
+static void test_response_dest_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(rd_cases) / sizeof(rd_cases[0]); i++) {
+		const struct rd_case *c = &rd_cases[i];
+		struct tp_source src = { .proto = c->proto,
+					 .remote = addr(c->src, 6000) };
+		struct tp_dest d;
+		struct sip_via via;
+		char buf[64];
+		int err;
+
+		via_of(&via, c->via);
+		err = tp_response_dest(&via, &src, &d);
+		if (err != c->err || (!err && strcmp(tp_addr_str(&d.remote, buf,
+								 sizeof(buf)),
+						     c->want)))
+			fail_msg("case %zu (%s): %s %s", i, c->via,
+				 duet_errname(err), err ? "" : buf);
+		if (!err) {
+			assert_int_equal(d.proto, c->proto);
+			assert_null(d.conn);
+		}
+	}
+}
+
+/* Reliable: the request's connection while it is open, then sent-by. */
+static void test_response_dest_conn(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	struct tp_dest d;
+	struct sip_via via;
+	struct tp_source src;
+	char buf[64];
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	f.a.keep = true;
+	l = listen_on(&f.a, SIP_PROTO_TCP, "127.0.0.1");
+	fd = tcp_client(&l, &self);
+	put(fd, OPTIONS("rdconn"));
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	src = f.a.src;
+	via_of(&via, "SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKrdconn");
+	assert_int_equal(tp_response_dest(&via, &src, &d), 0);
+	assert_ptr_equal(d.conn, f.a.kept);
+	assert_int_equal(d.proto, SIP_PROTO_TCP);
+	assert_string_equal(tp_addr_str(&d.remote, buf, sizeof(buf)),
+			    "127.0.0.1:5999");
+	assert_int_equal(transport_send(f.a.t, &d, "SIP/2.0 200 OK\r\n", 16),
+			 0);
+	RUN_UNTIL(&f, readable(fd));
+	assert_int_equal(read(fd, buf, sizeof(buf)), 16);
+	close(fd);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(tp_response_dest(&via, &src, &d), 0);
+	assert_null(d.conn);
+	assert_string_equal(tp_addr_str(&d.remote, buf, sizeof(buf)),
+			    "127.0.0.1:5999");
+	via_of(&via, "SIP/2.0/TCP pc.example.com;branch=z9hG4bKrdconn");
+	assert_int_equal(tp_response_dest(&via, &src, &d), ENOENT);
+	fx_done(&f);
+}
+
+/* ---- addresses, names, defaults -----------------------------------------*/
+
+static void test_addr_helpers(void **state)
+{
+	struct tp_addr a, b;
+	char buf[64];
+	enum sip_proto p;
+	struct transport_config cfg;
+
+	(void)state;
+	assert_int_equal(tp_addr_set(&a, SLICE_LIT("192.0.2.1"), 5060), 0);
+	assert_string_equal(tp_addr_str(&a, buf, sizeof(buf)), "192.0.2.1:5060");
+	assert_string_equal(tp_addr_host(&a, buf, sizeof(buf)), "192.0.2.1");
+	assert_int_equal(tp_addr_port(&a), 5060);
+	assert_int_equal(tp_addr_set(&b, SLICE_LIT("[2001:db8::1]"), 5061), 0);
+	assert_string_equal(tp_addr_str(&b, buf, sizeof(buf)),
+			    "[2001:db8::1]:5061");
+	assert_string_equal(tp_addr_host(&b, buf, sizeof(buf)), "2001:db8::1");
+	assert_false(tp_addr_equal(&a, &b));
+	assert_int_equal(tp_addr_set(&a, SLICE_LIT("2001:db8::1"), 5061), 0);
+	assert_true(tp_addr_equal(&a, &b));
+	assert_int_equal(tp_addr_set(&a, SLICE_LIT("2001:db8::1"), 5062), 0);
+	assert_false(tp_addr_equal(&a, &b));
+	static const char *const bad[] = { "",       "1.2.3",     "example.com",
+					   "[1.2.3.4]", "[::1",    "1.2.3.4 ",
+					   "::g",    "[]" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(tp_addr_set(&a, slice_cstr(bad[i]), 1),
+				 EINVAL);
+	assert_int_equal(tp_addr_set(&a, SLICE_NULL, 1), EINVAL);
+	assert_int_equal(tp_addr_port(&a), 5062); /* unchanged on error */
+
+	assert_string_equal(sip_proto_name(SIP_PROTO_UDP), "UDP");
+	assert_string_equal(sip_proto_name(SIP_PROTO_TCP), "TCP");
+	assert_string_equal(sip_proto_name(SIP_PROTO_TLS), "TLS");
+	assert_int_equal(sip_proto_from(SLICE_LIT("tcp"), &p), 0);
+	assert_int_equal(p, SIP_PROTO_TCP);
+	assert_int_equal(sip_proto_from(SLICE_LIT("Udp"), &p), 0);
+	assert_int_equal(p, SIP_PROTO_UDP);
+	assert_int_equal(sip_proto_from(SLICE_LIT("SCTP"), &p), ENOENT);
+	assert_int_equal(sip_proto_from(SLICE_LIT("TCPX"), &p), ENOENT);
+
+	transport_config_default(&cfg);
+	assert_int_equal(cfg.tcp_idle_ms, 60000);
+	assert_int_equal(cfg.tcp_connect_ms, 5000);
+	assert_int_equal(cfg.max_conns_per_source, 32);
+	assert_int_equal(cfg.max_conns, 4096);
+	assert_int_equal(cfg.mtu, 1500);
+	assert_int_equal(cfg.limits.max_msg_size, 65535);
+	assert_false(transport_too_big_for_udp(NULL, 1300));
+	assert_true(transport_too_big_for_udp(NULL, 1301));
+}
+
+static void test_local_and_listen_errors(void **state)
+{
+	struct fx f;
+	struct tp_addr l, any = addr("0.0.0.0", 0), out, to;
+
+	(void)state;
+	fx_init(&f, NULL);
+	to = addr("127.0.0.1", 5060);
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_TCP, &to, &out),
+			 ENOENT);
+	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_TCP, &any, &l), 0);
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_TCP, &to, &out), 0);
+	/* a wildcard bind: the source address routing picks, listener port */
+	assert_string_equal(tp_addr_host(&out, (char[64]){ 0 }, 64),
+			    "127.0.0.1");
+	assert_int_equal(tp_addr_port(&out), tp_addr_port(&l));
+	to = addr("::1", 5060);
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_TCP, &to, &out),
+			 ENOENT);
+	assert_int_equal(transport_local(f.a.t, SIP_PROTO_UDP, NULL, &out),
+			 ENOENT);
+	/* the same port twice: EADDRINUSE, and nothing half-made is left */
+	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_TCP, &l, NULL),
+			 EADDRINUSE);
+	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_TLS, &l, NULL),
+			 EPROTONOSUPPORT);
+	fx_done(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		LEAK_TEST(test_udp_recv),
+		LEAK_TEST(test_udp_send),
+		LEAK_TEST(test_udp_bad),
+		LEAK_TEST(test_tcp_one),
+		LEAK_TEST(test_tcp_split),
+		LEAK_TEST(test_tcp_two_in_one_write),
+		LEAK_TEST(test_tcp_large_message),
+		LEAK_TEST(test_tcp_keepalive_ping),
+		LEAK_TEST(test_tcp_oversize),
+		LEAK_TEST(test_tcp_peer_closes_mid_message),
+		LEAK_TEST(test_tcp_malformed),
+		LEAK_TEST(test_tcp_reuse),
+		LEAK_TEST(test_tcp_connect_refused),
+		LEAK_TEST(test_tcp_connect_timeout),
+		LEAK_TEST(test_tcp_max_conns_per_source),
+		LEAK_TEST(test_tcp_idle_close),
+		LEAK_TEST(test_tcp_closed_conn_ref),
+		LEAK_TEST(test_ipv6),
+		LEAK_TEST(test_response_dest_table),
+		LEAK_TEST(test_response_dest_conn),
+		LEAK_TEST(test_addr_helpers),
+		LEAK_TEST(test_local_and_listen_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
