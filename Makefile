@@ -23,8 +23,9 @@ build: deps
 run: build
 	$(BUILD)/app/duet -c $(CONF)
 
-# The whole suite: unit tests, the same under ASan+UBSan, end-to-end
-# tests against the real binary, then a short fuzz run when clang is there.
+# The whole suite: unit tests, the same plus end-to-end tests under
+# ASan+UBSan, end-to-end tests against the real binary (one under valgrind),
+# then a short fuzz run when clang is there.
 test:
 	@scripts/install-deps.sh test
 	$(MAKE) --no-print-directory unit asan e2e fuzz-smoke
@@ -37,10 +38,10 @@ unit: deps
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON -DDUET_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
+	cd $(ASAN_BUILD) && ctest -L 'unit|e2e' --output-on-failure -j$(JOBS)
 
 e2e: unit
-	cd $(BUILD) && ctest -L e2e --output-on-failure --no-tests=ignore
+	cd $(BUILD) && ctest -L e2e --output-on-failure
 
 fuzz-smoke:
 	@if command -v clang >/dev/null 2>&1; then \

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The duet daemon: one event loop, the configured listeners, and the
- * requests the layers built so far can answer (RFC 3261 §8.2, §11).
- * Until transactions and the two-leg call land, every request is answered
- * statelessly: OPTIONS with 200 and duet's capabilities, ACK absorbed,
- * any other method with 501 Not Implemented.
+ * The duet daemon: one event loop, the configured listeners, the
+ * transaction layer, and the requests the layers built so far can answer
+ * (RFC 3261 §8.2, §11). Until the two-leg call lands, OPTIONS gets 200
+ * with duet's capabilities and any other method 501 Not Implemented, each
+ * through a server transaction (retransmissions absorbed, 100 Trying).
  */
 #include "daemon.h"
 
@@ -17,6 +17,7 @@
 #include "duet/leg_ident.h"
 #include "duet/log.h"
 #include "duet/sip_build.h"
+#include "duet/sip_tx.h"
 
 #define DUET_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
 
@@ -24,33 +25,31 @@ struct daemon {
 	struct event_base *base;
 	struct wheel *wheel;
 	struct transport *tp;
+	struct txl *txl;
 	struct leg_ident ident;
 	uint64_t answered, absorbed, bad;
 };
 
-static void reply(struct daemon *d, const struct sip_msg *req,
-		  const struct tp_source *src, uint16_t code)
+static void reply(struct daemon *d, struct sip_tx *st,
+		  const struct sip_msg *req, uint16_t code)
 {
 	char tag[LEG_IDENT_MAX];
 	struct sip_writer w;
-	struct tp_dest dest;
 	int err;
 
 	leg_ident_tag(&d->ident, tag);
 	sip_writer_init(&w, 512);
-	sip_build_response_head(&w, req, code, SLICE_NULL, slice_cstr(tag));
+	sip_build_response_head_stamped(&w, req, code, SLICE_NULL,
+					slice_cstr(tag), sip_tx_via_stamp(st));
 	if (code == 200 || code == 501) {
 		sip_build_header_id(&w, SIP_HDR_ALLOW, SLICE_LIT(DUET_ALLOW));
 		sip_build_header_id(&w, SIP_HDR_ACCEPT,
 				    SLICE_LIT("application/sdp"));
-		sip_build_header_id(&w, SIP_HDR_SUPPORTED, SLICE_LIT(""));
 	}
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
 	if (!err)
-		err = tp_response_dest(&req->vias[0], src, &dest);
-	if (!err)
-		err = transport_send(d->tp, &dest, w.buf, w.len);
+		err = sip_tx_reply(st, code, w.buf, w.len);
 	if (err) {
 		char cid[128];
 
@@ -63,28 +62,53 @@ static void reply(struct daemon *d, const struct sip_msg *req,
 	sip_writer_free(&w);
 }
 
-static void on_recv(struct sip_msg *msg, const struct tp_source *src,
-		    void *arg)
+static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
+		       const struct tp_source *src, void *arg)
 {
 	struct daemon *d = arg;
 	char m[32], cid[128];
 
-	if (!msg->is_request)
-		return; /* no client transactions yet: nothing to match */
+	(void)l;
 	LOG_DEBUG("%s from %s Call-ID %s",
-		  slice_to_cstr(msg->method_text, m, sizeof(m)),
+		  slice_to_cstr(req->method_text, m, sizeof(m)),
 		  sip_proto_name(src->proto),
-		  slice_to_cstr(msg->call_id, cid, sizeof(cid)));
-	if (msg->method == SIP_METHOD_ACK) {
-		d->absorbed++;
-		return;
-	}
-	if (!slice_eq_cstr(msg->version, "SIP/2.0"))
-		reply(d, msg, src, 505);
-	else if (msg->method == SIP_METHOD_OPTIONS)
-		reply(d, msg, src, 200);
+		  slice_to_cstr(req->call_id, cid, sizeof(cid)));
+	if (!slice_eq_cstr(req->version, "SIP/2.0"))
+		reply(d, st, req, 505);
+	else if (req->method == SIP_METHOD_OPTIONS)
+		reply(d, st, req, 200);
+	else if (req->method == SIP_METHOD_CANCEL)
+		/* §9.2: 200 when it matched an INVITE, else 481 */
+		reply(d, st, req, sip_tx_cancel_target(st) ? 200 : 481);
 	else
-		reply(d, msg, src, 501);
+		reply(d, st, req, 501);
+}
+
+static void on_ack(struct txl *l, struct sip_msg *ack,
+		   const struct tp_source *src, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	(void)ack;
+	(void)src;
+	d->absorbed++; /* no dialogs yet: nothing to acknowledge */
+}
+
+static void on_recv(struct sip_msg *msg, const struct tp_source *src,
+		    void *arg)
+{
+	struct daemon *d = arg;
+
+	txl_receive(d->txl, msg, src);
+}
+
+static int on_send(const struct tp_dest *dest, const char *buf, size_t len,
+		   void *arg)
+{
+	struct daemon *d = arg;
+
+	return transport_send(d->tp, dest, buf, len);
 }
 
 static void on_bad(const char *buf, size_t len, int err, const char *why,
@@ -134,6 +158,8 @@ int daemon_run(const struct duet_config *cfg)
 {
 	static const struct transport_ops ops = { .recv = on_recv,
 						  .bad = on_bad };
+	static const struct txl_ops tops = { .request = on_request,
+					     .ack = on_ack };
 	struct transport_config tcfg;
 	struct daemon d = { 0 };
 	struct event *sigs[2] = { NULL, NULL };
@@ -146,7 +172,8 @@ int daemon_run(const struct duet_config *cfg)
 	d.base = event_base_new();
 	if (!d.base || leg_ident_init(&d.ident, 0, 0) ||
 	    wheel_new(&d.wheel, d.base, duet_clock_monotonic()) ||
-	    transport_new(&d.tp, d.base, d.wheel, &tcfg, &ops, &d)) {
+	    transport_new(&d.tp, d.base, d.wheel, &tcfg, &ops, &d) ||
+	    txl_new(&d.txl, d.wheel, NULL, on_send, &d, &tops, &d)) {
 		LOG_ERROR("cannot start the event loop");
 		goto out;
 	}
@@ -157,8 +184,7 @@ int daemon_run(const struct duet_config *cfg)
 	if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) ||
 	    evsignal_add(sigs[1], NULL))
 		goto out;
-	LOG_INFO("duet running (stateless answers until the call layer "
-		 "lands)");
+	LOG_INFO("duet running (OPTIONS answered, calls not yet: 501)");
 	event_base_dispatch(d.base);
 	LOG_INFO("stopped: %llu answered, %llu ACKs absorbed, %llu bad "
 		 "messages",
@@ -169,6 +195,7 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
+	txl_free(d.txl);
 	transport_free(d.tp);
 	wheel_free(d.wheel);
 	if (d.base)

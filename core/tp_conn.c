@@ -25,7 +25,8 @@ static unsigned bucket_of(const struct tp_addr *a)
 	uint32_t h = 2166136261u; /* FNV-1a over the IP bytes */
 
 	if (a->ss.ss_family == AF_INET) {
-		p = (const void *)&((const struct sockaddr_in *)&a->ss)->sin_addr;
+		p = (const void *)&((const struct sockaddr_in *)&a->ss)
+			    ->sin_addr;
 		n = 4;
 	} else {
 		p = (const void *)&((const struct sockaddr_in6 *)&a->ss)
@@ -400,8 +401,8 @@ static int conn_bad(struct tp_conn *c, const char *p, size_t len, int err,
 
 /* Parse one framed message, drain it, then deliver it (the callback may
  * close c, so the input buffer is not touched after it). */
-static int conn_deliver(struct tp_conn *c, struct evbuffer *in,
-			const char *p, size_t skip, size_t len)
+static int conn_deliver(struct tp_conn *c, struct evbuffer *in, const char *p,
+			size_t skip, size_t len)
 {
 	struct transport *t = c->t;
 	struct sip_msg *msg = NULL;
@@ -488,7 +489,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 	struct tp_conn *c = arg;
 
 	/* called when the output has drained */
-	if (c->lingering && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (c->lingering &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		conn_linger_done(c);
 }
 

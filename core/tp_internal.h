@@ -23,26 +23,26 @@ struct tp_listener {
 	struct tp_listener *next;
 	struct transport *t;
 	enum sip_proto proto;
-	struct tp_addr addr; /* as bound (port filled in) */
-	int fd;              /* UDP socket; -1 for TCP */
-	struct event *ev;    /* UDP readable */
+	struct tp_addr addr;	    /* as bound (port filled in) */
+	int fd;			    /* UDP socket; -1 for TCP */
+	struct event *ev;	    /* UDP readable */
 	struct evconnlistener *lev; /* TCP */
 };
 
 struct tp_conn {
 	unsigned refs;
-	struct transport *t; /* NULL once the transport is freed */
+	struct transport *t;	     /* NULL once the transport is freed */
 	struct tp_conn *next, *prev; /* hash chain, or the lingering list */
 	struct bufferevent *bev;     /* NULL once the socket is closed */
 	enum sip_proto proto;
 	struct tp_addr remote, local;
 	struct wheel_timer timer; /* connect timeout, then idle timeout, then
 				     linger timeout */
-	size_t in_seen;           /* input bytes already counted in rx_bytes */
-	uint8_t ka;               /* RFC 5626 ping: "\r\n\r\n" bytes matched */
+	size_t in_seen;		  /* input bytes already counted in rx_bytes */
+	uint8_t ka;		  /* RFC 5626 ping: "\r\n\r\n" bytes matched */
 	bool incoming;
 	bool connecting;
-	bool closed;    /* no more sends or receives */
+	bool closed;	/* no more sends or receives */
 	bool lingering; /* closed, flushing its output before the socket goes */
 };
 

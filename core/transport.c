@@ -103,8 +103,7 @@ static int bind_socket(const struct tp_addr *addr, int type, int *fd_out,
 {
 	int one = 1, fd, err;
 
-	fd = socket(addr->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(addr->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -143,10 +142,9 @@ static int listener_start(struct tp_listener *l)
 	if (listen(l->fd, TCP_BACKLOG))
 		return errno;
 	/* backlog 0: the socket is already listening */
-	l->lev = evconnlistener_new(base, tcp_accept_cb, l,
-				    LEV_OPT_CLOSE_ON_FREE |
-					    LEV_OPT_CLOSE_ON_EXEC,
-				    0, l->fd);
+	l->lev = evconnlistener_new(
+		base, tcp_accept_cb, l,
+		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, l->fd);
 	if (!l->lev)
 		return ENOMEM;
 	l->fd = -1; /* owned by the evconnlistener now */
@@ -213,7 +211,8 @@ static void route_source(const struct tp_addr *remote, struct tp_addr *out)
 	    a.ss.ss_family == out->ss.ss_family) {
 		*out = a;
 		if (a.ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&out->ss)->sin_port = htons(port);
+			((struct sockaddr_in *)&out->ss)->sin_port =
+				htons(port);
 		else
 			((struct sockaddr_in6 *)&out->ss)->sin6_port =
 				htons(port);

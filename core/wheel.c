@@ -32,6 +32,7 @@ struct wheel {
 	uint64_t cur;	   /* every tick before cur has been processed */
 	uint64_t armed_at; /* when the libevent timer fires (UINT64_MAX) */
 	size_t count;
+	bool running; /* in wheel_run_due(): a nested call is a no-op */
 	struct wheel_timer slot[LEVELS][L0_SIZE]; /* sentinels */
 	uint64_t used[LEVELS][L0_SIZE / 64];	  /* may hold stale bits */
 	struct wheel_timer firing;		  /* sentinel */
@@ -311,6 +312,11 @@ void wheel_run_due(struct wheel *w)
 {
 	uint64_t now = duet_clock_now(w->clock);
 
+	/* called again from a callback: the outer run goes on (re-entering
+	 * would reuse the firing ring under the outer walk) */
+	if (w->running)
+		return;
+	w->running = true;
 	while (w->cur <= now) {
 		uint64_t n;
 
@@ -324,6 +330,7 @@ void wheel_run_due(struct wheel *w)
 		n = next_tick(w);
 		w->cur = n <= now ? n : now + 1;
 	}
+	w->running = false;
 	w->armed_at = UINT64_MAX;
 	rearm(w);
 }
@@ -334,8 +341,6 @@ uint64_t wheel_next_due(const struct wheel *w)
 
 	if (w->count == 0)
 		return UINT64_MAX;
-	if (!ring_empty(&w->firing))
-		return 0; /* asked from a callback: the rest of this tick */
 	at = next_tick(w);
 	if (at == UINT64_MAX)
 		return UINT64_MAX;

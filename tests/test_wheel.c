@@ -21,6 +21,9 @@ struct fix {
 	struct wheel *w;
 	uint64_t last; /* expiry of the last timer fired (order checks) */
 	size_t nfired;
+	struct rec *all; /* for callbacks that touch other timers */
+	size_t nall;
+	uint64_t seed;
 };
 
 struct rec {
@@ -431,6 +434,71 @@ static void test_huge_delay(void **state)
 	wheel_timer_cancel(&r.t);
 	assert_int_equal(wheel_count(f.w), 0);
 	fix_done(&f);
+}
+
+/* Callbacks that start, restart and cancel random timers. */
+static void chaos_fire(struct wheel_timer *t, void *arg)
+{
+	struct rec *r = arg;
+	struct fix *f = r->f;
+	static const uint64_t range[] = { 10, 300, 20000, 2000000, 9 * DAY };
+
+	assert_ptr_equal(t, &r->t);
+	r->fired++;
+	f->nfired++;
+	assert_true(f->mc.now == r->want);
+	for (int n = (int)(rnd(&f->seed) % 4); n > 0; n--) {
+		struct rec *o = &f->all[rnd(&f->seed) % f->nall];
+
+		if (rnd(&f->seed) % 3 == 0) {
+			wheel_timer_cancel(&o->t);
+			assert_false(wheel_timer_armed(&o->t));
+		} else {
+			rec_start(o,
+				  1 + rnd(&f->seed) % range[rnd(&f->seed) % 5]);
+		}
+	}
+}
+
+static void test_random_callbacks(void **state)
+{
+	enum { N = 600 };
+	struct fix f;
+	struct rec *r = test_calloc(N, sizeof(*r));
+
+	(void)state;
+	fix_init(&f, 1ull << 33);
+	f.all = r;
+	f.nall = N;
+	f.seed = 2024;
+	for (size_t i = 0; i < N; i++) {
+		rec_init(&r[i], &f);
+		wheel_timer_init(&r[i].t, chaos_fire, &r[i]);
+		if (i % 2)
+			rec_start(&r[i], 1 + rnd(&f.seed) % 50000);
+	}
+	for (int step = 0; step < 3000; step++) {
+		size_t armed = 0;
+
+		wheel_advance(f.w, &f.mc, rnd(&f.seed) % 4000);
+		for (size_t i = 0; i < N; i++) {
+			if (!wheel_timer_armed(&r[i].t))
+				continue;
+			armed++;
+			assert_true(r[i].want > f.mc.now); /* none missed */
+		}
+		assert_int_equal(wheel_count(f.w), armed);
+		check_next_due(&f, r, N);
+		if (step % 100 == 99)
+			wheel_timer_cancel(&r[rnd(&f.seed) % N].t);
+	}
+	assert_true(f.nfired > 3000);
+	for (size_t i = 0; i < N; i++)
+		wheel_timer_cancel(&r[i].t);
+	assert_int_equal(wheel_count(f.w), 0);
+	assert_true(wheel_next_due(f.w) == UINT64_MAX);
+	fix_done(&f);
+	test_free(r);
 }
 
 static void test_cancel_before_fire(void **state)
@@ -883,6 +951,46 @@ static void test_delay_zero_in_callback(void **state)
 	fix_done(&f);
 }
 
+/* A callback that runs the wheel again (say, through a helper that
+ * "flushes due timers"): the nested run does nothing, and the rest of the
+ * slot still fires once each. */
+static void rerun_fire(struct wheel_timer *t, void *arg)
+{
+	struct rec *r = arg;
+
+	rec_fire(t, arg);
+	r->f->mc.now += 5;
+	wheel_run_due(r->f->w);
+	r->f->mc.now -= 5;
+}
+
+static void test_run_due_from_callback(void **state)
+{
+	struct fix f;
+	struct rec r[4];
+
+	(void)state;
+	fix_init(&f, 0);
+	for (int i = 0; i < 4; i++)
+		rec_init(&r[i], &f);
+	wheel_timer_init(&r[0].t, rerun_fire, &r[0]);
+	for (int i = 0; i < 3; i++)
+		rec_start(&r[i], 10);
+	rec_start(&r[3], 12);
+	wheel_advance(f.w, &f.mc, 10);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r[i].fired, 1);
+		assert_false(wheel_timer_armed(&r[i].t));
+	}
+	assert_int_equal(r[3].fired, 0);
+	assert_int_equal(wheel_count(f.w), 1);
+	wheel_advance(f.w, &f.mc, 2);
+	assert_int_equal(r[3].fired, 1);
+	assert_true(r[3].fired_at == r[3].want);
+	assert_int_equal(wheel_count(f.w), 0);
+	fix_done(&f);
+}
+
 static void test_free_disarms(void **state)
 {
 	struct fix f;
@@ -997,6 +1105,7 @@ int main(void)
 		LEAK_TEST(test_timer_b_once),
 		LEAK_TEST(test_long_timers),
 		LEAK_TEST(test_huge_delay),
+		LEAK_TEST(test_random_callbacks),
 		LEAK_TEST(test_cancel_before_fire),
 		LEAK_TEST(test_cancel_same_slot_in_callback),
 		LEAK_TEST(test_cancel_idempotent),
@@ -1008,6 +1117,7 @@ int main(void)
 		LEAK_TEST(test_clock_jump_advance),
 		LEAK_TEST(test_clock_jump_run_due),
 		LEAK_TEST(test_delay_zero_in_callback),
+		LEAK_TEST(test_run_due_from_callback),
 		LEAK_TEST(test_free_disarms),
 		LEAK_TEST(test_event_loop),
 		LEAK_TEST(test_event_loop_cancel),
