@@ -111,13 +111,14 @@ bool tp_conn_is_open(const struct tp_conn *c)
 	return c && c->t && !c->closed;
 }
 
+static void conn_local(struct tp_conn *c);
 static void conn_timer_cb(struct wheel_timer *w, void *arg);
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
-/* A connection around fd (-1: bufferevent_socket_connect follows), with
- * the table's reference, in the table. */
+/* A connection around fd (the bufferevent owns it from here on), holding
+ * what will be the table's reference; not in the table yet. */
 static int conn_new(struct transport *t, int fd, const struct tp_addr *remote,
 		    bool incoming, struct tp_conn **out)
 {
@@ -142,11 +143,20 @@ static int conn_new(struct transport *t, int fd, const struct tp_addr *remote,
 	 * at limit + 1 bytes framing either finds a message or refuses */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 				 t->cfg.limits.max_msg_size + 1);
-	list_push(&t->buckets[bucket_of(remote)], c);
-	t->stats.conns_opened++;
-	t->stats.conns_open++;
 	*out = c;
 	return 0;
+}
+
+/* Into the table: open from here on, until conn_close. */
+static void conn_link(struct tp_conn *c)
+{
+	struct transport *t = c->t;
+
+	list_push(&t->buckets[bucket_of(&c->remote)], c);
+	t->stats.conns_opened++;
+	t->stats.conns_open++;
+	conn_local(c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void conn_local(struct tp_conn *c)
@@ -265,8 +275,7 @@ void tp_conn_accept(struct tp_listener *l, int fd, const struct sockaddr *sa,
 		t->stats.conns_refused++;
 		return;
 	}
-	conn_local(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_link(c);
 	conn_touch(c);
 }
 
@@ -293,17 +302,13 @@ static int conn_connect(struct transport *t, const struct tp_addr *remote,
 	if (bufferevent_socket_connect(c->bev,
 				       (const struct sockaddr *)&remote->ss,
 				       (int)remote->len)) {
+		/* never opened, so no conn_closed: the caller sees err */
 		err = errno ? errno : ECONNREFUSED;
-		/* not reported through conn_closed: the caller sees err */
-		list_del(&t->buckets[bucket_of(remote)], c);
-		t->stats.conns_opened--;
-		t->stats.conns_open--;
 		c->closed = true;
 		tp_conn_unref(c);
 		return err;
 	}
-	conn_local(c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_link(c);
 	if (t->wheel && t->cfg.tcp_connect_ms)
 		wheel_timer_start(t->wheel, &c->timer, t->cfg.tcp_connect_ms);
 	*out = c;
@@ -358,7 +363,11 @@ static void conn_keepalive_byte(struct tp_conn *c, char ch)
 	if (ch == ping[c->ka]) {
 		if (++c->ka == 4) {
 			c->ka = 0;
-			if (bufferevent_write(c->bev, "\r\n", 2) == 0)
+			/* a peer that pings but never reads gets no more
+			 * pongs than one message's worth of bytes */
+			if (evbuffer_get_length(bufferevent_get_output(
+				    c->bev)) < c->t->cfg.limits.max_msg_size &&
+			    bufferevent_write(c->bev, "\r\n", 2) == 0)
 				c->t->stats.tx_bytes += 2;
 		}
 	} else {

@@ -27,6 +27,7 @@ struct tp_listener {
 	int fd;			    /* UDP socket; -1 for TCP */
 	struct event *ev;	    /* UDP readable */
 	struct evconnlistener *lev; /* TCP */
+	struct wheel_timer retry;   /* TCP: accept paused after an error */
 };
 
 struct tp_conn {

@@ -21,6 +21,7 @@
  * event is level-triggered, so what is left is read on the next turn. */
 #define UDP_BURST 64
 #define TCP_BACKLOG 128
+#define ACCEPT_RETRY_MS 100
 
 /*
  * libevent writes to sockets with writev(), which raises SIGPIPE when the
@@ -72,6 +73,7 @@ int transport_new(struct transport **out, struct event_base *base,
 
 static void listener_free(struct tp_listener *l)
 {
+	wheel_timer_cancel(&l->retry);
 	if (l->ev)
 		event_free(l->ev);
 	if (l->lev)
@@ -127,6 +129,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
 static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			  struct sockaddr *sa, int salen, void *arg);
 static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg);
+static void tcp_accept_retry_cb(struct wheel_timer *w, void *arg);
 
 static int listener_start(struct tp_listener *l)
 {
@@ -168,6 +171,7 @@ int transport_listen(struct transport *t, enum sip_proto proto,
 	l->t = t;
 	l->proto = proto;
 	l->fd = -1;
+	wheel_timer_init(&l->retry, tcp_accept_retry_cb, l);
 	err = bind_socket(addr,
 			  proto == SIP_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM,
 			  &l->fd, &l->addr);
@@ -367,12 +371,28 @@ static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	tp_conn_accept(arg, fd, sa, salen);
 }
 
-/* accept() failed (EMFILE, ENOBUFS...): no connection to report it on;
- * count it as a refused connection and let libevent retry. */
+/*
+ * accept() failed (EMFILE, ENFILE, ENOBUFS): no connection to report it
+ * on, so count it as refused. The listening socket stays readable, so
+ * accepting pauses for ACCEPT_RETRY_MS (when there is a wheel) instead
+ * of spinning on the same error.
+ */
 static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct tp_listener *l = arg;
+	struct transport *t = l->t;
 
-	(void)lev;
-	l->t->stats.conns_refused++;
+	t->stats.conns_refused++;
+	if (t->wheel && !wheel_timer_armed(&l->retry)) {
+		evconnlistener_disable(lev);
+		wheel_timer_start(t->wheel, &l->retry, ACCEPT_RETRY_MS);
+	}
+}
+
+static void tcp_accept_retry_cb(struct wheel_timer *w, void *arg)
+{
+	struct tp_listener *l = arg;
+
+	(void)w;
+	evconnlistener_enable(l->lev);
 }

@@ -447,7 +447,7 @@ static void chaos_fire(struct wheel_timer *t, void *arg)
 	r->fired++;
 	f->nfired++;
 	assert_true(f->mc.now == r->want);
-	for (int n = (int)(rnd(&f->seed) % 4); n > 0; n--) {
+	for (int n = 1 + (int)(rnd(&f->seed) % 4); n > 0; n--) {
 		struct rec *o = &f->all[rnd(&f->seed) % f->nall];
 
 		if (rnd(&f->seed) % 3 == 0) {
@@ -962,6 +962,9 @@ static void rerun_fire(struct wheel_timer *t, void *arg)
 	r->f->mc.now += 5;
 	wheel_run_due(r->f->w);
 	r->f->mc.now -= 5;
+	wheel_advance(r->f->w, &r->f->mc, 3); /* moves the clock only */
+	assert_int_equal(r->f->nfired, 1);
+	r->f->mc.now -= 3;
 }
 
 static void test_run_due_from_callback(void **state)
@@ -1022,9 +1025,17 @@ struct live {
 	struct wheel_timer t;
 	struct wheel *w;
 	const struct duet_clock *c;
-	uint64_t fired_at;
+	uint64_t fired_at, fired_ns;
 	unsigned n;
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void live_fire(struct wheel_timer *t, void *arg)
 {
@@ -1033,6 +1044,7 @@ static void live_fire(struct wheel_timer *t, void *arg)
 	(void)t;
 	l->n++;
 	l->fired_at = duet_clock_now(l->c);
+	l->fired_ns = mono_ns();
 }
 
 static void test_event_loop(void **state)
@@ -1040,18 +1052,22 @@ static void test_event_loop(void **state)
 	struct event_base *base = event_base_new();
 	const struct duet_clock *c = duet_clock_monotonic();
 	struct live l = { .c = c };
-	uint64_t start;
+	uint64_t start, start_ns;
 
 	(void)state;
 	assert_non_null(base);
 	assert_int_equal(wheel_new(&l.w, base, c), 0);
 	wheel_timer_init(&l.t, live_fire, &l);
+	start_ns = mono_ns();
 	start = duet_clock_now(c);
 	wheel_timer_start(l.w, &l.t, 20);
 	/* returns once no event is left: the wheel's must not linger */
 	assert_int_equal(event_base_dispatch(base), 1);
 	assert_int_equal(l.n, 1);
 	assert_true(l.fired_at - start >= 20);
+	/* the clock counts whole ms, so a timer started late in one ms may
+	 * fire up to 1 ms sooner than its delay in real time */
+	assert_true(l.fired_ns - start_ns > 19000000u);
 	assert_true(duet_clock_now(c) - start < 200);
 	assert_int_equal(wheel_count(l.w), 0);
 	wheel_free(l.w);

@@ -8,6 +8,9 @@
  * start or cancel any timer, including its own; it must not free the
  * wheel. An owner that frees itself from its own timer callback may do so
  * (the wheel no longer touches a timer once its callback has been called).
+ * A timer started with delay 0 from a callback fires on the next tick
+ * (1 ms later), never within the same run, so a self-restarting timer
+ * cannot spin. wheel_run_due() called from a callback does nothing.
  */
 #ifndef DUET_WHEEL_H
 #define DUET_WHEEL_H
@@ -72,7 +75,8 @@ void wheel_advance(struct wheel *w, struct manual_clock *mc, uint64_t ms);
 /** The number of armed timers (leak checks read it). */
 size_t wheel_count(const struct wheel *w);
 
-/** ms until the next timer is due (UINT64_MAX when none). */
+/** ms until the next timer may be due (UINT64_MAX when none): exact for
+ * near timers, possibly early (never late) for far ones. */
 uint64_t wheel_next_due(const struct wheel *w);
 
 #endif /* DUET_WHEEL_H */
