@@ -723,11 +723,12 @@ int sip_msg_find_cl(const char *p, const char *end, struct sip_hdr *h,
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl : end;
-		struct cur c = { p, le, NULL };
+		struct cur c;
 		struct slice name;
 
 		if (le > p && le[-1] == '\r')
 			le--;
+		c = (struct cur){ p, le, NULL }; /* the line without its CRLF */
 		name = take_class(&c, SIP_C_TOKEN);
 		id = name.len ? sip_hdr_lookup(name) : SIP_HDR_OTHER;
 		if (id == SIP_HDR_CONTENT_LENGTH && sep(&c, ':')) {

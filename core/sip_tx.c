@@ -248,12 +248,18 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 		l->stats.retransmissions_absorbed++;
 	if ((r.action & TXA_SEND) && tx_send(tx, tx->resp, tx->resp_len))
 		tx->pending_error = true;
-	if ((r.action & TXA_RETX_REQ) &&
-	    tx_send(tx, tx->req->buf, tx->req->len) == 0)
-		l->stats.retransmissions_sent++;
-	if ((r.action & TXA_RETX_RESP) && tx->resp &&
-	    tx_send(tx, tx->resp, tx->resp_len) == 0)
-		l->stats.retransmissions_sent++;
+	if (r.action & TXA_RETX_REQ) {
+		if (tx_send(tx, tx->req->buf, tx->req->len) == 0)
+			l->stats.retransmissions_sent++;
+		else
+			tx->pending_error = true; /* §17.1.4 */
+	}
+	if ((r.action & TXA_RETX_RESP) && tx->resp) {
+		if (tx_send(tx, tx->resp, tx->resp_len) == 0)
+			l->stats.retransmissions_sent++;
+		else
+			tx->pending_error = true;
+	}
 	if (r.action & TXA_SEND_ACK)
 		tx_send_ack(tx, msg);
 	if (r.action & TXA_SEND_100)
@@ -275,16 +281,20 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 			start_retx(tx, ev, next_interval(tx));
 		if (r.action & TXA_TIMEOUT)
 			tx_end(tx, ETIMEDOUT);
-		else if (r.action & TXA_TP_ERROR)
+		else if ((r.action & TXA_TP_ERROR) &&
+			 tx->state == TXS_TERMINATED)
 			tx_end(tx, EPIPE);
-		else if (tx->state == TXS_TERMINATED)
+		else if (r.action & TXA_TP_ERROR) {
+			if (l->ops->transport_error)
+				l->ops->transport_error(tx, EPIPE, tx->arg);
+		} else if (tx->state == TXS_TERMINATED)
 			tx_end(tx, 0);
 	}
 	tx_release(tx);
 }
 
 /* A send failure noticed inside an action becomes its own event. */
-static void flush_error(struct sip_tx *tx)
+void tx_flush_error(struct sip_tx *tx)
 {
 	if (tx->pending_error && !tx->ended) {
 		tx->pending_error = false;
@@ -296,7 +306,7 @@ void tx_event(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 {
 	tx_hold(tx);
 	tx_step(tx, ev, msg);
-	flush_error(tx);
+	tx_flush_error(tx);
 	tx_release(tx);
 }
 
@@ -394,7 +404,7 @@ int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf,
 	tx_step(st, ev, NULL);
 	if (st->pending_error)
 		err = EPIPE;
-	flush_error(st);
+	tx_flush_error(st);
 	tx_release(st);
 	return err;
 }

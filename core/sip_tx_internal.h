@@ -60,6 +60,7 @@ void tx_start(struct sip_tx *tx);
 void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
 void tx_event(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
 void tx_hold(struct sip_tx *tx);
+void tx_flush_error(struct sip_tx *tx);
 void tx_release(struct sip_tx *tx);
 void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp);
 void txl_unlink(struct txl *l, struct sip_tx *tx);

@@ -268,6 +268,7 @@ static void new_server_tx(struct txl *l, struct sip_msg *m,
 		sip_writer_free(&w);
 	} else {
 		tx_start(tx);
+		tx_flush_error(tx); /* a 100 Trying that could not be sent */
 		if (m->method == SIP_METHOD_CANCEL) /* §9.2 */
 			tx->cancel_target =
 				find_server(l, m, SLICE_LIT("INVITE"));
@@ -308,11 +309,17 @@ static void receive_response(struct txl *l, struct sip_msg *m,
 			l->ops->stray_response(l, m, src, l->arg);
 		return;
 	}
-	if (m->status >= 200)
-		tx->final_status = m->status;
 	ev = m->status < 200   ? TXE_RESP_1XX
 	     : m->status < 300 ? TXE_RESP_2XX
 			       : TXE_RESP_FINAL;
+	if (sip_tx_rule(tx->kind, tx->state, ev).action & TXA_STRAY) {
+		l->stats.stray_responses++;
+		if (l->ops->stray_response)
+			l->ops->stray_response(l, m, src, l->arg);
+		return;
+	}
+	if (m->status >= 200 && !tx->final_status)
+		tx->final_status = m->status;
 	tx_event(tx, ev, m);
 }
 
@@ -390,6 +397,8 @@ void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
 			sip_writer_free(&w);
 	}
 	if (tx->ack && tx->l->send(&tx->dest, tx->ack, tx->ack_len,
-				   tx->l->send_arg))
+				   tx->l->send_arg)) {
 		tx->l->stats.transport_errors++;
+		tx->pending_error = true; /* figure 5: inform TU */
+	}
 }

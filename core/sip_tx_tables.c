@@ -24,6 +24,7 @@ struct row {
 #define TIMEOUT TXA_TIMEOUT
 #define TP_ERR TXA_TP_ERROR
 #define ABSORB TXA_ABSORB
+#define STRAY TXA_STRAY
 
 static const struct row rules[SIP_TX_KIND_COUNT][TXS_COUNT][TXE_COUNT] = {
 	/* INVITE client, §17.1.1 (figure 5) and RFC 6026 §7.2 */
@@ -40,18 +41,22 @@ static const struct row rules[SIP_TX_KIND_COUNT][TXS_COUNT][TXE_COUNT] = {
 			[TXE_RESP_1XX] = R(PASS, TXS_PROCEEDING),
 			[TXE_RESP_2XX] = R(PASS, TXS_ACCEPTED),
 			[TXE_RESP_FINAL] = R(PASS | SEND_ACK, TXS_COMPLETED),
-			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
 		},
 		[TXS_COMPLETED] = {
 			/* a retransmitted final: ACK it again, §17.1.1.2 */
 			[TXE_RESP_FINAL] = R(SEND_ACK | ABSORB, TXS_COMPLETED),
+			/* a late 1xx is absorbed rather than counted as
+			 * invalid; a 2xx after a non-2xx final (a forking
+			 * proxy's late answer) is a stray the TU must ACK
+			 * and BYE (§13.2.2.4), not something to drop */
 			[TXE_RESP_1XX] = R(ABSORB, TXS_COMPLETED),
-			[TXE_RESP_2XX] = R(ABSORB, TXS_COMPLETED),
+			[TXE_RESP_2XX] = R(STRAY, TXS_COMPLETED),
 			[TXE_TIMER_D] = R(TXA_NONE, TXS_TERMINATED),
 			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
 		},
 		[TXS_ACCEPTED] = {
-			/* every 2xx goes to the TU, which ACKs it (RFC 6026) */
+			/* every 2xx goes to the TU, which ACKs it (RFC 6026);
+			 * late 1xx and non-2xx finals are absorbed */
 			[TXE_RESP_2XX] = R(PASS, TXS_ACCEPTED),
 			[TXE_RESP_1XX] = R(ABSORB, TXS_ACCEPTED),
 			[TXE_RESP_FINAL] = R(ABSORB, TXS_ACCEPTED),
@@ -91,16 +96,19 @@ static const struct row rules[SIP_TX_KIND_COUNT][TXS_COUNT][TXE_COUNT] = {
 			[TXE_TU_2XX] = R(SEND, TXS_ACCEPTED),
 			[TXE_TU_FINAL] = R(SEND, TXS_COMPLETED),
 			[TXE_TIMER_TRYING] = R(SEND_100, TXS_PROCEEDING),
-			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
+			/* RFC 6026 §8.8: a server transaction informs the TU
+			 * of a transport error and stays */
+			[TXE_TP_ERROR] = R(TP_ERR, TXS_PROCEEDING),
 		},
 		[TXS_COMPLETED] = {
 			[TXE_REQ_RETX] = R(RETX_RESP | ABSORB, TXS_COMPLETED),
-			[TXE_ACK] = R(ABSORB, TXS_CONFIRMED),
+			[TXE_ACK] = R(TXA_NONE, TXS_CONFIRMED),
 			[TXE_TIMER_G] = R(RETX_RESP, TXS_COMPLETED),
 			[TXE_TIMER_H] = R(TIMEOUT, TXS_TERMINATED),
-			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
+			[TXE_TP_ERROR] = R(TP_ERR, TXS_COMPLETED),
 		},
 		[TXS_CONFIRMED] = {
+			/* a late INVITE retransmission: absorbed */
 			[TXE_REQ_RETX] = R(ABSORB, TXS_CONFIRMED),
 			[TXE_ACK] = R(ABSORB, TXS_CONFIRMED),
 			[TXE_TIMER_I] = R(TXA_NONE, TXS_TERMINATED),
@@ -129,12 +137,12 @@ static const struct row rules[SIP_TX_KIND_COUNT][TXS_COUNT][TXE_COUNT] = {
 			[TXE_TU_1XX] = R(SEND, TXS_PROCEEDING),
 			[TXE_TU_2XX] = R(SEND, TXS_COMPLETED),
 			[TXE_TU_FINAL] = R(SEND, TXS_COMPLETED),
-			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
+			[TXE_TP_ERROR] = R(TP_ERR, TXS_PROCEEDING),
 		},
 		[TXS_COMPLETED] = {
 			[TXE_REQ_RETX] = R(RETX_RESP | ABSORB, TXS_COMPLETED),
 			[TXE_TIMER_J] = R(TXA_NONE, TXS_TERMINATED),
-			[TXE_TP_ERROR] = R(TP_ERR, TXS_TERMINATED),
+			[TXE_TP_ERROR] = R(TP_ERR, TXS_COMPLETED),
 		},
 	},
 };

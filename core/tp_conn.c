@@ -536,8 +536,9 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_touch(c); /* the connect timer becomes the idle timer */
 		return;
 	}
+	/* after EOF (a half-close maybe) replies already queued still go */
 	if (what & BEV_EVENT_ERROR)
 		conn_close(c, conn_socket_error(c), false);
 	else if (what & BEV_EVENT_EOF)
-		conn_close(c, 0, false);
+		conn_close(c, 0, true);
 }

@@ -4,7 +4,6 @@
 #include "tp_internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>

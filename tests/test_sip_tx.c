@@ -19,7 +19,7 @@
 #include "duet/transport.h"
 #include "duet/wheel.h"
 
-#define T1 500u        /* §17.1.1.1: RTT estimate */
+#define T1 500u	       /* §17.1.1.1: RTT estimate */
 #define T2 4000u       /* §17.1.2.2: max non-INVITE retransmit interval */
 #define T4 5000u       /* §17.1.2.2: max message lifetime */
 #define T64 (64u * T1) /* Timers B, F, H, J (§17), L, M (RFC 6026 §8) */
@@ -47,8 +47,10 @@ struct exp_row {
 	const char *why;
 };
 
-#define ROW(k, s, e, a, n, w)                                                \
-	{ SIP_TX_##k, TXS_##s, TXE_##e, (uint16_t)(a), TXS_##n, w }
+#define ROW(k, s, e, a, n, w)                                                  \
+	{                                                                      \
+		SIP_TX_##k, TXS_##s, TXE_##e, (uint16_t)(a), TXS_##n, w        \
+	}
 
 static const struct exp_row expected_rows[] = {
 	/* INVITE client: RFC 3261 §17.1.1.2 figure 5, RFC 6026 §7.2, §8.4 */
@@ -80,6 +82,18 @@ static const struct exp_row expected_rows[] = {
 	    "6026 §8.4: 2xx / 2xx to TU"),
 	ROW(ICT, ACCEPTED, TIMER_M, TXA_NONE, TERMINATED,
 	    "6026 §8.4: Timer M fires / -"),
+	/* Not in the figures; duet's deliberate choices (commented in
+	 * sip_tx_tables.c): late retransmissions are absorbed, not counted
+	 * as invalid; a 2xx after a non-2xx final (a forking proxy's late
+	 * answer) goes to the TU as a stray so it can ACK and BYE it. */
+	ROW(ICT, COMPLETED, RESP_1XX, TXA_ABSORB, COMPLETED,
+	    "duet: late 1xx absorbed"),
+	ROW(ICT, COMPLETED, RESP_2XX, TXA_STRAY, COMPLETED,
+	    "duet: late 2xx to the TU as a stray (3261 §13.2.2.4)"),
+	ROW(ICT, ACCEPTED, RESP_1XX, TXA_ABSORB, ACCEPTED,
+	    "duet: late 1xx absorbed"),
+	ROW(ICT, ACCEPTED, RESP_FINAL, TXA_ABSORB, ACCEPTED,
+	    "duet: non-2xx after a 2xx absorbed"),
 
 	/* non-INVITE client: RFC 3261 §17.1.2.2 figure 6 ("200-699" is
 	 * either event: the header's RESP_FINAL, or RESP_2XX) */
@@ -143,14 +157,15 @@ static const struct exp_row expected_rows[] = {
 	    "6026 §7.1 fig., §8.8: Transport Err. / Inform TU, stay"),
 	ROW(IST, CONFIRMED, ACK, TXA_ABSORB, CONFIRMED,
 	    "3261 §17.2.1: Confirmed absorbs additional ACKs"),
+	ROW(IST, CONFIRMED, REQ_RETX, TXA_ABSORB, CONFIRMED,
+	    "duet: late INVITE retransmission absorbed"),
 	ROW(IST, CONFIRMED, TIMER_I, TXA_NONE, TERMINATED,
 	    "3261 fig.7: Timer I fires / -"),
 	ROW(IST, ACCEPTED, REQ_RETX, TXA_ABSORB, ACCEPTED,
 	    "6026 §7.1, §8.7: INVITE / - (absorbed, not to TU)"),
 	ROW(IST, ACCEPTED, TU_2XX, TXA_SEND, ACCEPTED,
 	    "6026 §8.7: 2xx from TU / send response"),
-	ROW(IST, ACCEPTED, ACK, TXA_PASS, ACCEPTED,
-	    "6026 §8.7: ACK / to TU"),
+	ROW(IST, ACCEPTED, ACK, TXA_PASS, ACCEPTED, "6026 §8.7: ACK / to TU"),
 	ROW(IST, ACCEPTED, TIMER_L, TXA_NONE, TERMINATED,
 	    "6026 §8.7: Timer L fires / -"),
 	ROW(IST, ACCEPTED, TP_ERROR, TXA_TP_ERROR, ACCEPTED,
@@ -204,8 +219,7 @@ static bool expect_used(enum sip_tx_kind k, enum sip_tx_state s)
 	}
 }
 
-static struct sip_tx_rule expect_rule(enum sip_tx_kind k,
-				      enum sip_tx_state s,
+static struct sip_tx_rule expect_rule(enum sip_tx_kind k, enum sip_tx_state s,
 				      enum sip_tx_event e, const char **why)
 {
 	size_t n = sizeof(expected_rows) / sizeof(expected_rows[0]);
@@ -230,8 +244,8 @@ static struct sip_tx_rule expect_rule(enum sip_tx_kind k,
 static const char *action_str(uint16_t a, char *buf, size_t cap)
 {
 	static const char *const names[] = {
-		"PASS",    "SEND",     "RETX_REQ", "RETX_RESP", "SEND_ACK",
-		"SEND_100", "TIMEOUT", "TP_ERROR", "ABSORB",    "INVALID",
+		"PASS",	    "SEND",    "RETX_REQ", "RETX_RESP", "SEND_ACK",
+		"SEND_100", "TIMEOUT", "TP_ERROR", "ABSORB",	"INVALID",
 	};
 	size_t n = 0;
 
@@ -278,7 +292,8 @@ static unsigned walk_state(enum sip_tx_kind k, enum sip_tx_state s)
 		const char *why;
 		struct sip_tx_rule want =
 			expect_rule(k, s, (enum sip_tx_event)e, &why);
-		struct sip_tx_rule got = sip_tx_rule(k, s, (enum sip_tx_event)e);
+		struct sip_tx_rule got =
+			sip_tx_rule(k, s, (enum sip_tx_event)e);
 		char ga[96], wa[96];
 
 		if (got.action == want.action && got.next == want.next)
@@ -309,7 +324,8 @@ static void test_tables_walk(void **state)
 
 			if (sip_tx_state_used((enum sip_tx_kind)k,
 					      (enum sip_tx_state)s) != used) {
-				fprintf(stderr, "  %s uses %s: table %d, RFC %d\n",
+				fprintf(stderr,
+					"  %s uses %s: table %d, RFC %d\n",
 					sip_tx_kind_name((enum sip_tx_kind)k),
 					sip_tx_state_name((enum sip_tx_state)s),
 					!used, used);
@@ -321,8 +337,10 @@ static void test_tables_walk(void **state)
 		}
 	}
 	if (bad)
-		fprintf(stderr, "%u (kind, state, event) rows differ from "
-				"the RFC figures\n", bad);
+		fprintf(stderr,
+			"%u (kind, state, event) rows differ from "
+			"the RFC figures\n",
+			bad);
 	assert_int_equal(bad, 0);
 }
 
@@ -411,6 +429,11 @@ struct fx {
 	unsigned nstray;
 	uint16_t stray_code;
 
+	unsigned ntperr; /* `transport_error` calls */
+	int tperr;
+	void *tperr_arg;
+	enum sip_tx_state tperr_state;
+
 	unsigned nended;
 	struct ended_rec ended[MAX_TX];
 };
@@ -454,8 +477,8 @@ static struct sip_msg *parse(const char *buf, size_t len)
 	int err = sip_msg_parse(&m, buf, len, SIP_FRAMING_DGRAM, NULL, &why);
 
 	if (err)
-		fprintf(stderr, "parse: %s\n%.*s\n", why ? why : "?",
-			(int)len, buf);
+		fprintf(stderr, "parse: %s\n%.*s\n", why ? why : "?", (int)len,
+			buf);
 	assert_int_equal(err, 0);
 	return m;
 }
@@ -467,8 +490,9 @@ static int tu_reply(struct sip_tx *st, uint16_t code, const char *to_tag)
 	int err;
 
 	sip_writer_init(&w, 0);
-	sip_build_response_head(&w, sip_tx_request(st), code, SLICE_NULL,
-				slice_cstr(to_tag));
+	sip_build_response_head_stamped(&w, sip_tx_request(st), code,
+					SLICE_NULL, slice_cstr(to_tag),
+					sip_tx_via_stamp(st));
 	assert_int_equal(sip_build_finish(&w, SLICE_NULL, SLICE_NULL), 0);
 	err = sip_tx_reply(st, code, w.buf, w.len);
 	sip_writer_free(&w);
@@ -531,10 +555,10 @@ static void on_stray(struct txl *l, struct sip_msg *resp,
 }
 
 /*
- * `ended` has no layer or layer-arg parameter, only the tx's own arg, which
- * is NULL for a transaction the TU never saw (the 482 to a merged request):
- * so the running fixture is reached through this pointer (tests run one at
- * a time).
+ * `ended` and `transport_error` have no layer or layer-arg parameter, only
+ * the tx's own arg, which is NULL for a transaction the TU never saw (the
+ * 482 to a merged request): so the running fixture is reached through this
+ * pointer (tests run one at a time).
  */
 static struct fx *ended_fx;
 
@@ -553,11 +577,23 @@ static void on_ended(struct sip_tx *tx, int err, void *tx_arg)
 	r->state = sip_tx_state(tx);
 }
 
+static void on_transport_error(struct sip_tx *st, int err, void *tx_arg)
+{
+	struct fx *f = ended_fx;
+
+	assert_non_null(f);
+	f->ntperr++;
+	f->tperr = err;
+	f->tperr_arg = tx_arg;
+	f->tperr_state = sip_tx_state(st);
+}
+
 static const struct txl_ops test_ops = {
 	.request = on_request,
 	.ack = on_ack,
 	.response = on_response,
 	.stray_response = on_stray,
+	.transport_error = on_transport_error,
 	.ended = on_ended,
 };
 
@@ -570,16 +606,13 @@ static void fx_init(struct fx *f, enum sip_proto proto,
 	assert_int_equal(txl_new(&f->l, f->w, cfg, fake_send, f, &test_ops, f),
 			 0);
 	f->src.proto = proto;
-	assert_int_equal(tp_addr_set(&f->src.remote, SLICE_LIT("192.0.2.10"),
-				     5060),
-			 0);
-	assert_int_equal(tp_addr_set(&f->src.local, SLICE_LIT("192.0.2.1"),
-				     5060),
-			 0);
+	assert_int_equal(
+		tp_addr_set(&f->src.remote, SLICE_LIT("192.0.2.10"), 5060), 0);
+	assert_int_equal(
+		tp_addr_set(&f->src.local, SLICE_LIT("192.0.2.1"), 5060), 0);
 	f->dest.proto = proto;
-	assert_int_equal(tp_addr_set(&f->dest.remote, SLICE_LIT("192.0.2.20"),
-				     5060),
-			 0);
+	assert_int_equal(
+		tp_addr_set(&f->dest.remote, SLICE_LIT("192.0.2.20"), 5060), 0);
 	ended_fx = f;
 }
 
@@ -617,7 +650,7 @@ struct req_spec {
 	const char *from_tag; /* "ft1" */
 	const char *to_tag;   /* NULL: none */
 	const char *call_id;  /* "c1@192.0.2.10" */
-	uint32_t cseq;        /* 0: 1 */
+	uint32_t cseq;	      /* 0: 1 */
 	const char *extra;    /* more header lines, "\n"-terminated */
 };
 
@@ -712,10 +745,12 @@ static void assert_sends_at(const struct fx *f, size_t from, size_t ref,
 			    const uint64_t *at, size_t n)
 {
 	if (f->nsent != from + n) {
-		fprintf(stderr, "sent %zu messages, expected %zu; times:",
-			f->nsent, from + n);
+		fprintf(stderr,
+			"sent %zu messages, expected %zu; times:", f->nsent,
+			from + n);
 		for (size_t i = 0; i < f->nsent; i++)
-			fprintf(stderr, " %llu", (unsigned long long)f->sent[i].at);
+			fprintf(stderr, " %llu",
+				(unsigned long long)f->sent[i].at);
 		fprintf(stderr, "\n");
 	}
 	assert_int_equal(f->nsent, from + n);
@@ -742,15 +777,18 @@ static struct sip_tx *client_new(struct fx *f, const struct req_spec *s,
 
 static void test_ict_udp_timer_b(void **state)
 {
-	static const uint64_t want[] = { 0, 500, 1500, 3500, 7500, 15500, 31500 };
+	static const uint64_t want[] = {
+		0, 500, 1500, 3500, 7500, 15500, 31500
+	};
 	struct fx f;
 	struct sip_msg *inv;
 	struct sip_tx *ct;
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f, &(struct req_spec){ .branch = "z9hG4bKictb",
-						 .sent_by = "192.0.2.1:5060" },
+	ct = client_new(&f,
+			&(struct req_spec){ .branch = "z9hG4bKictb",
+					    .sent_by = "192.0.2.1:5060" },
 			&inv);
 	assert_int_equal(sip_tx_kind(ct), SIP_TX_ICT);
 	assert_int_equal(sip_tx_state(ct), TXS_CALLING);
@@ -816,12 +854,13 @@ static void test_ict_udp_1xx_486_timer_d(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f,
-			&(struct req_spec){
-				.branch = "z9hG4bKict486",
-				.sent_by = "192.0.2.1:5060",
-				.extra = "Route: <sip:proxy.example.com;lr>\n" },
-			&inv);
+	ct = client_new(
+		&f,
+		&(struct req_spec){
+			.branch = "z9hG4bKict486",
+			.sent_by = "192.0.2.1:5060",
+			.extra = "Route: <sip:proxy.example.com;lr>\n" },
+		&inv);
 	advance(&f, 600); /* INVITE at 0 and 500 */
 	assert_int_equal(f.nsent, 2);
 	feed_resp(&f, inv, 100, NULL);
@@ -875,9 +914,10 @@ static void test_ict_tcp(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_TCP, NULL);
-	client_new(&f, &(struct req_spec){ .branch = "z9hG4bKtcp1",
-					    .proto = "TCP",
-					    .sent_by = "192.0.2.1:5060" },
+	client_new(&f,
+		   &(struct req_spec){ .branch = "z9hG4bKtcp1",
+				       .proto = "TCP",
+				       .sent_by = "192.0.2.1:5060" },
 		   &inv1);
 	advance(&f, T64 - 1); /* no Timer A on a reliable transport */
 	assert_int_equal(f.nsent, 1);
@@ -888,10 +928,11 @@ static void test_ict_tcp(void **state)
 	assert_int_equal(f.ended[0].err, ETIMEDOUT);
 	assert_int_equal(stats(&f).retransmissions_sent, 0);
 
-	ct2 = client_new(&f, &(struct req_spec){ .branch = "z9hG4bKtcp2",
-						  .proto = "TCP",
-						  .call_id = "c2@192.0.2.10",
-						  .sent_by = "192.0.2.1:5060" },
+	ct2 = client_new(&f,
+			 &(struct req_spec){ .branch = "z9hG4bKtcp2",
+					     .proto = "TCP",
+					     .call_id = "c2@192.0.2.10",
+					     .sent_by = "192.0.2.1:5060" },
 			 &inv2);
 	advance(&f, 10);
 	t486 = now(&f);
@@ -933,11 +974,59 @@ static void test_ict_transport_error(void **state)
 	f.failing = true;
 	advance(&f, T1);
 	assert_int_equal(f.nfailed, 2);
-	fprintf(stderr, "DBG nfailed=%u nended=%u nsent=%zu\n", f.nfailed, f.nended, f.nsent);
 	assert_int_equal(f.nended, 1);
 	assert_true(f.ended[0].err != 0 && f.ended[0].err != ETIMEDOUT);
 	assert_int_equal(f.ended[0].at, T1);
 	assert_true(stats(&f).transport_errors >= 1);
+	sip_msg_unref(inv);
+	fx_done(&f, true);
+}
+
+/* Figure 5: a transport error in Completed (sending the ACK) ends the
+ * transaction and informs the TU (§17.1.4). */
+static void test_ict_ack_transport_error(void **state)
+{
+	struct fx f;
+	struct sip_msg *inv;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	client_new(&f, &(struct req_spec){ .branch = "z9hG4bKackfail" }, &inv);
+	f.failing = true;
+	feed_resp(&f, inv, 486, "callee");
+	assert_int_equal(f.nresp, 1);
+	assert_int_equal(f.nfailed, 1);
+	assert_int_equal(f.nended, 1);
+	assert_true(f.ended[0].err != 0 && f.ended[0].err != ETIMEDOUT);
+	assert_int_equal(f.ended[0].at, 0);
+	sip_msg_unref(inv);
+	fx_done(&f, true);
+}
+
+/* A 2xx on the branch of an INVITE that already got a non-2xx final
+ * (a forking proxy's late answer) reaches the TU as a stray, so the TU can
+ * ACK and BYE it instead of letting the callee retransmit it for 64*T1. */
+static void test_ict_2xx_after_final(void **state)
+{
+	struct fx f;
+	struct sip_msg *inv;
+	struct sip_tx *ct;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	ct = client_new(&f, &(struct req_spec){ .branch = "z9hG4bKlate" },
+			&inv);
+	feed_resp(&f, inv, 486, "busy");
+	assert_int_equal(sip_tx_state(ct), TXS_COMPLETED);
+	assert_int_equal(f.nresp, 1);
+	feed_resp(&f, inv, 200, "late");
+	assert_int_equal(f.nresp, 1); /* not as the transaction's answer */
+	assert_int_equal(f.nstray, 1);
+	assert_int_equal(f.stray_code, 200);
+	assert_int_equal(sip_tx_state(ct), TXS_COMPLETED);
+	assert_int_equal(sip_tx_final_status(ct), 486);
+	advance(&f, 32000); /* Timer D */
+	assert_int_equal(f.nended, 1);
 	sip_msg_unref(inv);
 	fx_done(&f, true);
 }
@@ -952,8 +1041,9 @@ static void test_ict_2xx_accepted(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f, &(struct req_spec){ .branch = "z9hG4bK6026a",
-						 .sent_by = "192.0.2.1:5060" },
+	ct = client_new(&f,
+			&(struct req_spec){ .branch = "z9hG4bK6026a",
+					    .sent_by = "192.0.2.1:5060" },
 			&inv);
 	advance(&f, 100);
 	t200 = now(&f);
@@ -989,9 +1079,10 @@ static void test_ict_2xx_accepted(void **state)
 	assert_int_equal(stats(&f).stray_responses, 1);
 
 	/* Proceeding -> Accepted too */
-	ct2 = client_new(&f, &(struct req_spec){ .branch = "z9hG4bK6026b",
-						  .call_id = "c2@192.0.2.10",
-						  .sent_by = "192.0.2.1:5060" },
+	ct2 = client_new(&f,
+			 &(struct req_spec){ .branch = "z9hG4bK6026b",
+					     .call_id = "c2@192.0.2.10",
+					     .sent_by = "192.0.2.1:5060" },
 			 &inv2);
 	feed_resp(&f, inv2, 180, "b3");
 	assert_int_equal(sip_tx_state(ct2), TXS_PROCEEDING);
@@ -1010,8 +1101,8 @@ static void test_ict_2xx_accepted(void **state)
 
 static void test_nict_udp_timer_f(void **state)
 {
-	static const uint64_t want[] = { 0,     500,   1500,  3500,
-					 7500,  11500, 15500, 19500,
+	static const uint64_t want[] = { 0,	500,   1500,  3500,
+					 7500,	11500, 15500, 19500,
 					 23500, 27500, 31500 };
 	struct fx f;
 	struct sip_msg *bye;
@@ -1019,10 +1110,11 @@ static void test_nict_udp_timer_f(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f, &(struct req_spec){ .method = "BYE",
-						 .branch = "z9hG4bKnictf",
-						 .to_tag = "tt",
-						 .sent_by = "192.0.2.1:5060" },
+	ct = client_new(&f,
+			&(struct req_spec){ .method = "BYE",
+					    .branch = "z9hG4bKnictf",
+					    .to_tag = "tt",
+					    .sent_by = "192.0.2.1:5060" },
 			&bye);
 	assert_int_equal(sip_tx_kind(ct), SIP_TX_NICT);
 	assert_int_equal(sip_tx_state(ct), TXS_TRYING);
@@ -1042,7 +1134,7 @@ static void test_nict_udp_timer_f(void **state)
 static void test_nict_1xx_t2(void **state)
 {
 	/* the E armed at 500 fires at 1500 in Proceeding, then every T2 */
-	static const uint64_t want[] = { 0,     500,   1500,  5500,  9500,
+	static const uint64_t want[] = { 0,	500,   1500,  5500,  9500,
 					 13500, 17500, 21500, 25500, 29500 };
 	struct fx f;
 	struct sip_msg *bye;
@@ -1050,10 +1142,11 @@ static void test_nict_1xx_t2(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f, &(struct req_spec){ .method = "BYE",
-						 .branch = "z9hG4bKnict1xx",
-						 .to_tag = "tt",
-						 .sent_by = "192.0.2.1:5060" },
+	ct = client_new(&f,
+			&(struct req_spec){ .method = "BYE",
+					    .branch = "z9hG4bKnict1xx",
+					    .to_tag = "tt",
+					    .sent_by = "192.0.2.1:5060" },
 			&bye);
 	advance(&f, 600);
 	feed_resp(&f, bye, 100, NULL);
@@ -1077,10 +1170,11 @@ static void test_nict_200_timer_k(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	ct = client_new(&f, &(struct req_spec){ .method = "BYE",
-						 .branch = "z9hG4bKnictk",
-						 .to_tag = "tt",
-						 .sent_by = "192.0.2.1:5060" },
+	ct = client_new(&f,
+			&(struct req_spec){ .method = "BYE",
+					    .branch = "z9hG4bKnictk",
+					    .to_tag = "tt",
+					    .sent_by = "192.0.2.1:5060" },
 			&bye);
 	advance(&f, 100);
 	t200 = now(&f);
@@ -1096,7 +1190,7 @@ static void test_nict_200_timer_k(void **state)
 	advance(&f, t200 + T4 - 1 - now(&f));
 	assert_int_equal(f.nended, 0);
 	assert_int_equal(f.nsent, 1); /* E stopped by the 200 */
-	advance(&f, 1); /* K = T4 */
+	advance(&f, 1);		      /* K = T4 */
 	assert_int_equal(f.nended, 1);
 	assert_int_equal(f.ended[0].err, 0);
 	assert_int_equal(f.ended[0].at, t200 + T4);
@@ -1106,11 +1200,12 @@ static void test_nict_200_timer_k(void **state)
 
 	/* TCP: no E, K = 0 */
 	fx_init(&f, SIP_PROTO_TCP, NULL);
-	client_new(&f, &(struct req_spec){ .method = "BYE",
-					    .branch = "z9hG4bKnicttcp",
-					    .proto = "TCP",
-					    .to_tag = "tt",
-					    .sent_by = "192.0.2.1:5060" },
+	client_new(&f,
+		   &(struct req_spec){ .method = "BYE",
+				       .branch = "z9hG4bKnicttcp",
+				       .proto = "TCP",
+				       .to_tag = "tt",
+				       .sent_by = "192.0.2.1:5060" },
 		   &bye);
 	advance(&f, 5000);
 	assert_int_equal(f.nsent, 1);
@@ -1127,6 +1222,15 @@ static void test_nict_200_timer_k(void **state)
 /* --- Figure 7: INVITE server transaction ---------------------------- */
 
 #define INVITE_IN(br) (&(struct req_spec){ .branch = (br) })
+
+#define ACK_IN(br, tag)                                                        \
+	(&(struct req_spec){ .method = "ACK", .branch = (br), .to_tag = (tag) })
+
+#define BYE_IN(br, pr)                                                         \
+	(&(struct req_spec){ .method = "BYE",                                  \
+			     .branch = (br),                                   \
+			     .proto = (pr),                                    \
+			     .to_tag = "callee" })
 
 static void test_ist_trying_timer(void **state)
 {
@@ -1210,8 +1314,8 @@ static void test_ist_retx_provisional(void **state)
 
 static void test_ist_486_timer_h(void **state)
 {
-	static const uint64_t want[] = { 0,     500,   1500,  3500,
-					 7500,  11500, 15500, 19500,
+	static const uint64_t want[] = { 0,	500,   1500,  3500,
+					 7500,	11500, 15500, 19500,
 					 23500, 27500, 31500 };
 	struct fx f;
 	struct sip_tx *st;
@@ -1257,15 +1361,11 @@ static void test_ist_486_ack(void **state)
 	assert_same_bytes(&f, 2, f.sent[0].buf, f.sent[0].len);
 
 	tack = now(&f);
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "z9hG4bKista",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("z9hG4bKista", "callee"));
 	assert_int_equal(f.nack, 0); /* part of the transaction */
 	assert_int_equal(sip_tx_state(st), TXS_CONFIRMED);
 	advance(&f, 1000);
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "z9hG4bKista",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("z9hG4bKista", "callee"));
 	assert_int_equal(f.nack, 0);
 	advance(&f, tack + T4 - 1 - now(&f));
 	assert_int_equal(f.nsent, 3); /* G stopped */
@@ -1301,16 +1401,12 @@ static void test_ist_2xx_accepted(void **state)
 	assert_int_equal(f.nsent, 2);
 
 	/* the ACK of a 2xx has its own branch: to the TU */
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "z9hG4bKack2xx",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("z9hG4bKack2xx", "callee"));
 	assert_int_equal(f.nack, 1);
 	assert_string_equal(f.ack_branch, "z9hG4bKack2xx");
 	assert_int_equal(f.nreq, 1);
 	/* one with the INVITE's branch (RFC 6026 §8.7): to the TU too */
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "z9hG4bKist2xx",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("z9hG4bKist2xx", "callee"));
 	assert_int_equal(f.nack, 2);
 	assert_int_equal(sip_tx_state(st), TXS_ACCEPTED);
 
@@ -1323,8 +1419,8 @@ static void test_ist_2xx_accepted(void **state)
 	fx_done(&f, true);
 }
 
-/* RFC 6026 §8.8: a failed send leaves the server transaction in place,
- * so the INVITE's retransmissions are still absorbed. */
+/* RFC 6026 §8.8: a failed send leaves the server transaction in place
+ * (the TU is told), so the INVITE's retransmissions are still absorbed. */
 static void test_ist_2xx_send_failure(void **state)
 {
 	struct fx f;
@@ -1337,12 +1433,163 @@ static void test_ist_2xx_send_failure(void **state)
 	f.failing = true;
 	assert_true(tu_reply(st, 200, "callee") != 0);
 	f.failing = false;
+	assert_int_equal(f.ntperr, 1);
+	assert_true(f.tperr != 0);
+	assert_ptr_equal(f.tperr_arg, ARG(1));
+	assert_int_equal(f.tperr_state, TXS_ACCEPTED);
 	assert_int_equal(f.nended, 0);
+	assert_int_equal(sip_tx_state(st), TXS_ACCEPTED);
+	assert_true(stats(&f).transport_errors >= 1);
 	feed_req(&f, INVITE_IN("z9hG4bKistfail"));
 	assert_int_equal(f.nreq, 1); /* not a new request */
 	assert_int_equal(stats(&f).created[SIP_TX_IST], 1);
+	assert_int_equal(tu_reply(st, 200, "callee"), 0); /* TU retries */
+	assert_int_equal(f.nsent, 1);
 	advance(&f, T64);
 	assert_int_equal(f.nended, 1);
+	assert_int_equal(f.ended[0].err, 0);
+	fx_done(&f, true);
+}
+
+/* RFC 6026 §8.8 for a retransmission (Timer G) that cannot be sent. */
+static void test_ist_retx_send_failure(void **state)
+{
+	struct fx f;
+	struct sip_tx *st;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	feed_req(&f, INVITE_IN("z9hG4bKistgfail"));
+	st = f.req_st[0];
+	assert_int_equal(tu_reply(st, 486, "callee"), 0);
+	f.failing = true;
+	advance(&f, T1); /* G fires, the send fails */
+	assert_int_equal(f.nfailed, 1);
+	assert_int_equal(f.nended, 0);
+	assert_int_equal(sip_tx_state(st), TXS_COMPLETED);
+	assert_int_equal(f.ntperr, 1);
+	fx_done(&f, false);
+}
+
+/* The layer's own 100 Trying (timers.trying == 0: sent before the TU
+ * sees the request) fails: the TU is told then, and its own later
+ * responses, which do get sent, are not reported as failed. */
+static void test_ist_trying_send_failure(void **state)
+{
+	struct fx f;
+	struct txl_config cfg;
+
+	(void)state;
+	txl_config_default(&cfg);
+	cfg.timers.trying = 0;
+	fx_init(&f, SIP_PROTO_UDP, &cfg);
+	f.failing = true;
+	feed_req(&f, INVITE_IN("z9hG4bKtryfail"));
+	f.failing = false;
+	assert_int_equal(f.nfailed, 1);
+	assert_int_equal(f.nreq, 1);
+	assert_int_equal(f.ntperr, 1);
+	assert_int_equal(tu_reply(f.req_st[0], 180, "callee"), 0);
+	assert_int_equal(f.nsent, 1);
+	assert_int_equal(f.ntperr, 1);
+	fx_done(&f, false);
+}
+
+/* The same for a non-INVITE server transaction's final response. */
+static void test_nist_send_failure(void **state)
+{
+	struct fx f;
+	struct sip_tx *st;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	feed_req(&f, BYE_IN("z9hG4bKnistfail", "UDP"));
+	st = f.req_st[0];
+	f.failing = true;
+	assert_true(tu_reply(st, 200, "callee") != 0);
+	f.failing = false;
+	assert_int_equal(f.ntperr, 1);
+	assert_int_equal(f.tperr_state, TXS_COMPLETED);
+	assert_int_equal(f.nended, 0);
+	assert_int_equal(sip_tx_state(st), TXS_COMPLETED);
+	feed_req(&f, BYE_IN("z9hG4bKnistfail", "UDP")); /* gets the 200 */
+	assert_int_equal(f.nreq, 1);
+	assert_int_equal(f.nsent, 1);
+	assert_int_equal(sent_status(&f, 0), 200);
+	advance(&f, T64);
+	assert_int_equal(f.nended, 1);
+	assert_int_equal(f.ended[0].err, 0);
+	fx_done(&f, true);
+}
+
+/* §18.2.1, RFC 3581 §4: responses carry received and rport. */
+static void test_via_stamp(void **state)
+{
+	struct fx f;
+	struct txl_config cfg;
+	struct sip_msg *t;
+	const struct sip_via_stamp *vs;
+
+	(void)state;
+	txl_config_default(&cfg);
+	cfg.timers.trying = 0;
+	fx_init(&f, SIP_PROTO_UDP, &cfg);
+	assert_int_equal(
+		tp_addr_set(&f.src.remote, SLICE_LIT("192.0.2.10"), 5070), 0);
+	feed_req(&f, &(struct req_spec){ .branch = "z9hG4bKstamp;rport",
+					 .sent_by = "pc.example.com" });
+	vs = sip_tx_via_stamp(f.req_st[0]);
+	assert_slice(vs->received, "192.0.2.10");
+	assert_int_equal(vs->rport, 5070);
+	t = sent_msg(&f, 0); /* the layer's own 100 is stamped too */
+	assert_int_equal(t->status, 100);
+	assert_slice(t->vias[0].received, "192.0.2.10");
+	assert_true(t->vias[0].has_rport);
+	assert_int_equal(t->vias[0].rport, 5070);
+	sip_msg_unref(t);
+	assert_int_equal(tu_reply(f.req_st[0], 486, "callee"), 0);
+	t = sent_msg(&f, 1);
+	assert_slice(t->vias[0].received, "192.0.2.10");
+	assert_int_equal(t->vias[0].rport, 5070);
+	sip_msg_unref(t);
+	fx_done(&f, false);
+}
+
+/* Reliable transport: no G, H still runs, I = 0 (§17.2.1). */
+static void test_ist_tcp(void **state)
+{
+	struct fx f;
+	uint64_t tack;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_TCP, NULL);
+	feed_req(&f, &(struct req_spec){ .branch = "z9hG4bKisttcp1",
+					 .proto = "TCP" });
+	assert_int_equal(tu_reply(f.req_st[0], 486, "callee"), 0);
+	assert_int_equal(f.sent[0].proto, SIP_PROTO_TCP);
+	advance(&f, T64 - 1);
+	assert_int_equal(f.nsent, 1);
+	assert_int_equal(f.nended, 0);
+	advance(&f, 1);
+	assert_int_equal(f.nended, 1);
+	assert_int_equal(f.ended[0].err, ETIMEDOUT);
+
+	feed_req(&f, &(struct req_spec){ .branch = "z9hG4bKisttcp2",
+					 .proto = "TCP",
+					 .call_id = "c2@192.0.2.10" });
+	assert_int_equal(tu_reply(f.req_st[1], 486, "callee"), 0);
+	advance(&f, 10);
+	tack = now(&f);
+	feed_req(&f, &(struct req_spec){ .method = "ACK",
+					 .branch = "z9hG4bKisttcp2",
+					 .proto = "TCP",
+					 .call_id = "c2@192.0.2.10",
+					 .to_tag = "callee" });
+	assert_int_equal(f.nack, 0);
+	advance(&f, 1);
+	assert_int_equal(f.nended, 2);
+	assert_int_equal(f.ended[1].err, 0);
+	assert_true(f.ended[1].at - tack <= 1);
 	fx_done(&f, true);
 }
 
@@ -1353,9 +1600,7 @@ static void test_ack_stray_to_tu(void **state)
 
 	(void)state;
 	fx_init(&f, SIP_PROTO_UDP, NULL);
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "z9hG4bKlone",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("z9hG4bKlone", "callee"));
 	assert_int_equal(f.nack, 1);
 	assert_int_equal(f.nreq, 0);
 	assert_int_equal(f.nsent, 0);
@@ -1364,12 +1609,6 @@ static void test_ack_stray_to_tu(void **state)
 }
 
 /* --- Figure 8: non-INVITE server transaction ------------------------ */
-
-#define BYE_IN(br, pr)                                                       \
-	(&(struct req_spec){ .method = "BYE",                                \
-			     .branch = (br),                                 \
-			     .proto = (pr),                                  \
-			     .to_tag = "callee" })
 
 static void test_nist(void **state)
 {
@@ -1408,7 +1647,7 @@ static void test_nist(void **state)
 	advance(&f, t200 + T64 - 1 - now(&f));
 	assert_int_equal(f.nended, 0);
 	assert_int_equal(f.nsent, 4); /* no retransmission timer in NIST */
-	advance(&f, 1); /* J = 64*T1 on UDP */
+	advance(&f, 1);		      /* J = 64*T1 on UDP */
 	assert_int_equal(f.nended, 1);
 	assert_int_equal(f.ended[0].err, 0);
 	assert_int_equal(f.ended[0].at, t200 + T64);
@@ -1448,8 +1687,11 @@ static void test_cancel_target(void **state)
 	assert_int_equal(f.req_kind, SIP_TX_NIST);
 	assert_ptr_equal(f.cancel_target, ist);
 
+	/* (other Call-IDs: the same From tag, Call-ID and CSeq with another
+	 * branch would be a merged CANCEL, §8.2.2.2) */
 	feed_req(&f, &(struct req_spec){ .method = "CANCEL",
 					 .branch = "z9hG4bKunknown",
+					 .call_id = "cy@192.0.2.10",
 					 .cseq = 7 });
 	assert_int_equal(f.nreq, 3);
 	assert_null(f.cancel_target);
@@ -1458,9 +1700,11 @@ static void test_cancel_target(void **state)
 	feed_req(&f, &(struct req_spec){ .method = "CANCEL",
 					 .branch = "z9hG4bKcx",
 					 .sent_by = "192.0.2.99:5060",
+					 .call_id = "cz@192.0.2.10",
 					 .cseq = 7 });
 	assert_int_equal(f.nreq, 4);
 	assert_null(f.cancel_target);
+	assert_int_equal(stats(&f).merged_482, 0);
 
 	assert_int_equal(tu_reply(f.req_st[1], 200, NULL), 0);
 	assert_int_equal(tu_reply(ist, 487, "callee"), 0);
@@ -1545,13 +1789,70 @@ static void test_rfc2543_retx(void **state)
 					 .cseq = 2 });
 	assert_int_equal(f.nreq, 3);
 
+	/* so does a CANCEL (§9.2): same Request-URI, tags, Call-ID, CSeq
+	 * number and top Via as the INVITE */
+	feed_req(&f,
+		 &(struct req_spec){ .method = "CANCEL", .branch = "1a2b3c" });
+	assert_int_equal(f.nreq, 4);
+	assert_ptr_equal(f.cancel_target, ist);
+
 	/* the ACK of a non-2xx matches by the same rules (§17.2.3) */
 	assert_int_equal(tu_reply(ist, 486, "callee"), 0);
-	feed_req(&f, &(struct req_spec){ .method = "ACK",
-					 .branch = "1a2b3c",
-					 .to_tag = "callee" });
+	feed_req(&f, ACK_IN("1a2b3c", "callee"));
 	assert_int_equal(f.nack, 0);
 	assert_int_equal(sip_tx_state(ist), TXS_CONFIRMED);
+	fx_done(&f, false);
+}
+
+/* Argument checks: EINVAL, nothing created. */
+static void test_api_errors(void **state)
+{
+	struct fx f;
+	struct txl *l = NULL;
+	struct txl_config cfg;
+	struct sip_msg *m;
+	struct sip_tx *ct = NULL;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	assert_int_equal(txl_new(&l, NULL, NULL, fake_send, &f, &test_ops, &f),
+			 EINVAL);
+	assert_int_equal(txl_new(&l, f.w, NULL, NULL, &f, &test_ops, &f),
+			 EINVAL);
+	assert_int_equal(txl_new(&l, f.w, NULL, fake_send, &f, NULL, &f),
+			 EINVAL);
+	txl_config_default(&cfg);
+	cfg.timers.t1 = 0;
+	assert_int_equal(txl_new(&l, f.w, &cfg, fake_send, &f, &test_ops, &f),
+			 EINVAL);
+	assert_null(l);
+
+	/* client: never an ACK, a z9hG4bK branch required (§8.1.1.7) */
+	m = make_req(&(struct req_spec){
+		.method = "ACK", .branch = "z9hG4bKack", .to_tag = "t" });
+	assert_int_equal(sip_tx_client_new(&ct, f.l, m, &f.dest, &f), EINVAL);
+	sip_msg_unref(m);
+	m = make_req(&(struct req_spec){ .branch = "nocookie" });
+	assert_int_equal(sip_tx_client_new(&ct, f.l, m, &f.dest, &f), EINVAL);
+	sip_msg_unref(m);
+	m = make_req(&(struct req_spec){ .method = "OPTIONS" });
+	assert_int_equal(sip_tx_client_new(&ct, f.l, m, &f.dest, &f), EINVAL);
+	sip_msg_unref(m);
+	assert_null(ct);
+	assert_int_equal(f.nsent, 0);
+
+	/* sip_tx_reply: server transactions, codes 100-699 */
+	feed_req(&f, INVITE_IN("z9hG4bKapi"));
+	assert_int_equal(sip_tx_reply(f.req_st[0], 99, "x", 1), EINVAL);
+	assert_int_equal(sip_tx_reply(f.req_st[0], 700, "x", 1), EINVAL);
+	assert_int_equal(f.nsent, 0);
+	ct = client_new(&f,
+			&(struct req_spec){ .branch = "z9hG4bKapic",
+					    .call_id = "capi@192.0.2.10" },
+			&m);
+	assert_int_equal(sip_tx_reply(ct, 200, "x", 1), EINVAL);
+	sip_msg_unref(m);
+	assert_int_equal(stats(&f).live, 2);
 	fx_done(&f, false);
 }
 
@@ -1600,6 +1901,8 @@ int main(void)
 		LEAK_TEST(test_ict_udp_1xx_486_timer_d),
 		LEAK_TEST(test_ict_tcp),
 		LEAK_TEST(test_ict_transport_error),
+		LEAK_TEST(test_ict_ack_transport_error),
+		LEAK_TEST(test_ict_2xx_after_final),
 		LEAK_TEST(test_ict_2xx_accepted),
 		LEAK_TEST(test_nict_udp_timer_f),
 		LEAK_TEST(test_nict_1xx_t2),
@@ -1610,11 +1913,17 @@ int main(void)
 		LEAK_TEST(test_ist_486_ack),
 		LEAK_TEST(test_ist_2xx_accepted),
 		LEAK_TEST(test_ist_2xx_send_failure),
+		LEAK_TEST(test_ist_retx_send_failure),
+		LEAK_TEST(test_ist_trying_send_failure),
+		LEAK_TEST(test_nist_send_failure),
+		LEAK_TEST(test_via_stamp),
+		LEAK_TEST(test_ist_tcp),
 		LEAK_TEST(test_ack_stray_to_tu),
 		LEAK_TEST(test_nist),
 		LEAK_TEST(test_cancel_target),
 		LEAK_TEST(test_merged_482),
 		LEAK_TEST(test_rfc2543_retx),
+		LEAK_TEST(test_api_errors),
 		LEAK_TEST(test_max_transactions),
 	};
 

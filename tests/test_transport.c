@@ -36,6 +36,7 @@ struct side {
 	int bad_err, closed_err;
 	size_t bad_len;
 	const char *bad_reply; /* sent back from the bad callback */
+	const char *reply;     /* sent back from the recv callback */
 	bool keep;	       /* keep a reference to the last conn */
 	struct tp_conn *kept;
 };
@@ -62,6 +63,15 @@ static void on_recv(struct sip_msg *msg, const struct tp_source *src, void *arg)
 	s->src = *src;
 	if (s->keep && !s->kept)
 		s->kept = tp_conn_ref(src->conn);
+	if (s->reply) {
+		struct tp_dest d = { .proto = src->proto,
+				     .remote = src->remote,
+				     .conn = src->conn };
+
+		assert_int_equal(
+			transport_send(s->t, &d, s->reply, strlen(s->reply)),
+			0);
+	}
 }
 
 static void on_bad(const char *buf, size_t len, int err, const char *why,
@@ -278,6 +288,22 @@ static size_t put(int fd, const char *text)
 	"Max-Forwards: 70\n"                                                   \
 	"Content-Length: 0\n\n"
 
+/* Read until EOF or reset; the bytes before it go to buf. */
+static size_t read_to_eof(struct fx *f, int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		RUN_UNTIL(f, readable(fd));
+		n = read(fd, buf + got, cap - got);
+		if (n <= 0)
+			return got;
+		got += (size_t)n;
+	}
+}
+
 /* ---- UDP ----------------------------------------------------------------*/
 
 static void test_udp_recv(void **state)
@@ -393,6 +419,30 @@ static void test_tcp_one(void **state)
 	fx_done(&f);
 }
 
+/* A peer that half-closes after its request still gets the whole reply,
+ * even one much larger than the socket buffers. */
+static void test_tcp_half_close(void **state)
+{
+	enum { BIG = 4 << 20 };
+	static char reply[BIG + 1], got[BIG + 1];
+	struct fx f;
+	struct tp_addr l, self;
+	int fd;
+
+	(void)state;
+	memset(reply, 'x', BIG);
+	fd = tcp_in(&f, NULL, &l, &self);
+	f.a.reply = reply;
+	put(fd, OPTIONS("half"));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	RUN_UNTIL(&f, f.a.n_closed == 1);
+	assert_int_equal(f.a.n_recv, 1);
+	assert_int_equal(f.a.closed_err, 0);
+	assert_int_equal(read_to_eof(&f, fd, got, sizeof(got)), BIG);
+	close(fd);
+	fx_done(&f);
+}
+
 static void test_tcp_split(void **state)
 {
 	struct fx f;
@@ -496,22 +546,6 @@ static void test_tcp_keepalive_ping(void **state)
 	assert_int_equal(f.a.n_bad, 0);
 	hang_up(&f, fd, 1);
 	fx_done(&f);
-}
-
-/* Read until EOF or reset; the bytes before it go to buf. */
-static size_t read_to_eof(struct fx *f, int fd, char *buf, size_t cap)
-{
-	size_t got = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		RUN_UNTIL(f, readable(fd));
-		n = read(fd, buf + got, cap - got);
-		if (n <= 0)
-			return got;
-		got += (size_t)n;
-	}
 }
 
 static void test_tcp_oversize(void **state)
@@ -737,7 +771,7 @@ static void test_tcp_accept_error(void **state)
 	struct fx f;
 	struct tp_addr l, self;
 	struct rlimit old, low;
-	int fd, lowest;
+	int fd, fd2, lowest;
 
 	(void)state;
 	fd = tcp_in(&f, NULL, &l, &self);
@@ -755,8 +789,13 @@ static void test_tcp_accept_error(void **state)
 	assert_int_equal(stats(&f.a).conns_refused, 1); /* paused */
 	assert_int_equal(stats(&f.a).conns_opened, 0);
 	wheel_advance(f.wheel, &f.mc, 100);
-	RUN_UNTIL(&f, stats(&f.a).conns_opened == 1);
-	hang_up(&f, fd, 1);
+	/* accepting again; a second client too (under valgrind, which checks
+	 * the limit after the real accept, the first one is lost) */
+	fd2 = tcp_client(&l, &self);
+	RUN_UNTIL(&f, stats(&f.a).conns_opened == 2 ||
+			      (stats(&f.a).conns_opened == 1 && readable(fd)));
+	close(fd);
+	hang_up(&f, fd2, (unsigned)stats(&f.a).conns_opened);
 	fx_done(&f);
 }
 
@@ -1149,6 +1188,7 @@ static void test_local_and_listen_errors(void **state)
 {
 	struct fx f;
 	struct tp_addr l, any = addr("0.0.0.0", 0), out, to;
+	char host[64];
 
 	(void)state;
 	fx_init(&f, NULL);
@@ -1158,7 +1198,7 @@ static void test_local_and_listen_errors(void **state)
 	assert_int_equal(transport_listen(f.a.t, SIP_PROTO_TCP, &any, &l), 0);
 	assert_int_equal(transport_local(f.a.t, SIP_PROTO_TCP, &to, &out), 0);
 	/* a wildcard bind: the source address routing picks, listener port */
-	assert_string_equal(tp_addr_host(&out, (char[64]){ 0 }, 64),
+	assert_string_equal(tp_addr_host(&out, host, sizeof(host)),
 			    "127.0.0.1");
 	assert_int_equal(tp_addr_port(&out), tp_addr_port(&l));
 	to = addr("::1", 5060);
@@ -1181,6 +1221,7 @@ int main(void)
 		LEAK_TEST(test_udp_send),
 		LEAK_TEST(test_udp_bad),
 		LEAK_TEST(test_tcp_one),
+		LEAK_TEST(test_tcp_half_close),
 		LEAK_TEST(test_tcp_split),
 		LEAK_TEST(test_tcp_two_in_one_write),
 		LEAK_TEST(test_tcp_large_message),

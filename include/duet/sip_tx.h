@@ -88,6 +88,8 @@ enum sip_tx_action {
 	TXA_ABSORB = 1 << 8,    /* count as absorbed (retransmission) */
 	TXA_INVALID = 1 << 9,   /* an event that cannot happen in this
 				   state: ignored and counted */
+	TXA_STRAY = 1 << 10,    /* hand the response to the TU as a stray
+				   (a 2xx it must ACK and end itself) */
 };
 
 struct sip_tx_rule {
@@ -145,6 +147,9 @@ struct txl_ops {
 	 * the ICT ended, which the TU must ACK again (§13.2.2.4). */
 	void (*stray_response)(struct txl *l, struct sip_msg *resp,
 			       const struct tp_source *src, void *arg);
+	/** A send failed on a server transaction, which stays in its state
+	 * (RFC 6026 §8.8); the TU may give up on it. May be NULL. */
+	void (*transport_error)(struct sip_tx *st, int err, void *tx_arg);
 	/** A transaction ended: err 0 normally, ETIMEDOUT (Timer B/F/H),
 	 * or a transport error. tx_arg: the one given at creation (client)
 	 * or with sip_tx_set_arg() (server; NULL if never set). The tx is

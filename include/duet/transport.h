@@ -80,8 +80,10 @@ struct transport_ops {
 	 * what). On a stream the connection is closed after this call. */
 	void (*bad)(const char *buf, size_t len, int err, const char *why,
 		    const struct tp_source *src, void *arg);
-	/** A connection ended (err: 0 closed by peer or idle, else the
-	 * socket error). May be NULL. */
+	/** A connection ended, once per connection: err 0 when the peer
+	 * closed it or it was idle, EBADMSG/EMSGSIZE when duet closed it for
+	 * bad framing, ETIMEDOUT for a connect timeout, else the socket
+	 * error. May be NULL. Callbacks must not call transport_free(). */
 	void (*conn_closed)(struct tp_conn *conn, int err, void *arg);
 };
 
@@ -101,7 +103,9 @@ struct transport;
 
 /**
  * Create the transport of one event loop. cfg may be NULL for defaults.
- * The wheel is borrowed (idle and connect timers). Returns 0/ENOMEM.
+ * The wheel is borrowed (idle and connect timers). Sets SIGPIPE to ignored
+ * if it is still at its default (a peer's reset must not kill the
+ * process). Returns 0/ENOMEM.
  */
 int transport_new(struct transport **out, struct event_base *base,
 		  struct wheel *wheel, const struct transport_config *cfg,
@@ -129,8 +133,10 @@ int transport_local(const struct transport *t, enum sip_proto proto,
  * Send one message. UDP: a datagram from the matching listener socket.
  * TCP: on dest->conn if set and open, else on an open connection to
  * dest->remote, else a new connection (the bytes are queued until it
- * connects). Returns 0 or an errno for an immediate failure; later
- * failures arrive through conn_closed.
+ * connects). Returns 0 or an errno for an immediate failure (ENOTCONN:
+ * dest->conn closed and no remote; EMSGSIZE: max_conns reached;
+ * EPROTONOSUPPORT: TLS; a connect() error); later failures arrive through
+ * conn_closed.
  */
 int transport_send(struct transport *t, const struct tp_dest *dest,
 		   const char *buf, size_t len);
