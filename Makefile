@@ -7,7 +7,12 @@ FUZZ_BUILD ?= build-fuzz
 CONF       ?= conf/duet.json
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 30
+SUMMARY    := $(CURDIR)/$(BUILD)/ctest-summary.log
 CMAKE_FLAGS ?=
+
+# pipefail: a test run piped through tee still fails the target
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: all deps build run test unit asan e2e fuzz fuzz-smoke bench format lint clean
 
@@ -28,20 +33,23 @@ run: build
 # then a short fuzz run when clang is there.
 test:
 	@scripts/install-deps.sh test
-	$(MAKE) --no-print-directory unit asan e2e fuzz-smoke
+	@mkdir -p $(BUILD) && rm -f $(SUMMARY)
+	$(MAKE) --no-print-directory unit asan fuzz-smoke e2e
+	@scripts/test-summary.sh $(SUMMARY)
 
 unit: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
-	cd $(BUILD) && ctest -L unit --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest -L unit --output-on-failure -j$(JOBS) | tee -a $(SUMMARY)
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDUET_SANITIZE=ON -DDUET_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ctest -L 'unit|e2e' --output-on-failure -j$(JOBS)
+	@mkdir -p $(BUILD)
+	cd $(ASAN_BUILD) && ctest -L 'unit|e2e' --output-on-failure -j$(JOBS) | tee -a $(SUMMARY)
 
 e2e: unit
-	cd $(BUILD) && ctest -L e2e --output-on-failure
+	cd $(BUILD) && ctest -L e2e --output-on-failure | tee -a $(SUMMARY)
 
 fuzz-smoke:
 	@if command -v clang >/dev/null 2>&1; then \
