@@ -45,6 +45,10 @@ void sip_writer_put(struct sip_writer *w, const char *p, size_t n)
 {
 	if (w->err)
 		return;
+	if (!p && n) {
+		w->err = EINVAL;
+		return;
+	}
 	if (w->len + n + 1 > w->cap && !grow(w, w->len + n + 1))
 		return;
 	if (n)

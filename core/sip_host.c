@@ -90,7 +90,6 @@ static bool ipv6_valid(struct slice s)
 			if (groups > 6 || !ipv4_valid(slice_sub(s, start, s.len)))
 				return false;
 			groups += 2;
-			i = s.len;
 			break;
 		}
 		if (hex == 0 || hex > 4)

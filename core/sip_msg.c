@@ -411,7 +411,7 @@ int sip_msg_parse(struct sip_msg **out, const char *buf, size_t len,
 			h->line = rebase(h->line, p, msg->buf);
 		}
 	} else {
-		struct field_scan again;
+		struct field_scan again = { 0 };
 		const char *nl = memchr(msg->buf, '\n', n);
 
 		err = fields_index(nl + 1, msg->buf + n, msg->hdrs, fs.count,
