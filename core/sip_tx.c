@@ -414,6 +414,11 @@ const struct sip_via_stamp *sip_tx_via_stamp(const struct sip_tx *st)
 	return &st->stamp;
 }
 
+void *sip_tx_arg(const struct sip_tx *tx)
+{
+	return tx->arg;
+}
+
 void sip_tx_set_arg(struct sip_tx *tx, void *tx_arg)
 {
 	tx->arg = tx_arg;

@@ -238,6 +238,10 @@ const struct sip_via_stamp *sip_tx_via_stamp(const struct sip_tx *st);
 /** Attach the TU's pointer to a transaction (for `ended`, `response`). */
 void sip_tx_set_arg(struct sip_tx *tx, void *tx_arg);
 
+/** The TU's pointer of a transaction (as set at creation or with
+ * sip_tx_set_arg()), or NULL. */
+void *sip_tx_arg(const struct sip_tx *tx);
+
 /** The INVITE server transaction a CANCEL transaction matched, or NULL. */
 struct sip_tx *sip_tx_cancel_target(const struct sip_tx *cancel_st);
 
