@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's configuration file (conf/duet.json): listeners, parser
- * limits, log level. Every error is reported with its JSON path, and the
+ * limits, timers, the default route, log level. Every error is reported with its JSON path, and the
  * line and column when the file is not valid JSON; a file with any error
  * is refused whole.
  */
@@ -25,7 +25,13 @@ struct duet_config {
 	struct config_listen listen[CONFIG_MAX_LISTEN];
 	unsigned listen_count;
 	struct sip_limits limits;
+	unsigned max_calls;      /* limits.max_calls; 0 = no limit */
 	enum duet_log_level log_level;
+	/* timers, ms */
+	uint32_t t1, t2, t4, trying, ring_timeout, drain;
+	/* the default route until the policy module lands */
+	char route_name[64];
+	char target[256];        /* "" when no route is configured */
 };
 
 /**

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The duet daemon: one event loop, the configured listeners, the
- * transaction layer, and the requests the layers built so far can answer
- * (RFC 3261 §8.2, §11). Until the two-leg call lands, OPTIONS gets 200
- * with duet's capabilities and any other method 501 Not Implemented, each
- * through a server transaction (retransmissions absorbed, 100 Trying).
+ * transaction layer and the call layer. INVITEs become two-leg calls to the
+ * configured route; OPTIONS to duet gets 200 with its capabilities (§11);
+ * other out-of-dialog methods get 501 until their issues land. SIGTERM or
+ * SIGINT: new calls get 503, calls in progress have the drain time, then
+ * are ended on both legs.
  */
 #include "daemon.h"
 
@@ -13,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "duet/call.h"
 #include "duet/err.h"
 #include "duet/leg_ident.h"
 #include "duet/log.h"
@@ -26,7 +28,12 @@ struct daemon {
 	struct wheel *wheel;
 	struct transport *tp;
 	struct txl *txl;
+	struct calls *calls;
 	struct leg_ident ident;
+	const struct duet_config *cfg;
+	bool draining;
+	struct wheel_timer drain_timer;
+	struct event *stop_check;
 	uint64_t answered, absorbed, bad;
 };
 
@@ -73,13 +80,19 @@ static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
 		  slice_to_cstr(req->method_text, m, sizeof(m)),
 		  sip_proto_name(src->proto),
 		  slice_to_cstr(req->call_id, cid, sizeof(cid)));
-	if (!slice_eq_cstr(req->version, "SIP/2.0"))
+	if (!slice_eq_cstr(req->version, "SIP/2.0")) {
 		reply(d, st, req, 505);
-	else if (req->method == SIP_METHOD_OPTIONS)
+		return;
+	}
+	if (d->draining && req->method == SIP_METHOD_INVITE &&
+	    !req->to.tag.p) {
+		reply(d, st, req, 503); /* shutting down: no new calls */
+		return;
+	}
+	if (calls_on_request(d->calls, st, req, src))
+		return;
+	if (req->method == SIP_METHOD_OPTIONS)
 		reply(d, st, req, 200);
-	else if (req->method == SIP_METHOD_CANCEL)
-		/* §9.2: 200 when it matched an INVITE, else 481 */
-		reply(d, st, req, sip_tx_cancel_target(st) ? 200 : 481);
 	else
 		reply(d, st, req, 501);
 }
@@ -90,9 +103,39 @@ static void on_ack(struct txl *l, struct sip_msg *ack,
 	struct daemon *d = arg;
 
 	(void)l;
-	(void)ack;
+	d->absorbed++;
+	calls_on_ack(d->calls, ack, src);
+}
+
+static void on_stray(struct txl *l, struct sip_msg *resp,
+		     const struct tp_source *src, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)l;
+	calls_on_stray(d->calls, resp, src);
+}
+
+/* The default route from the configuration, as the policy will decide. */
+static int route_default(const struct sip_msg *invite,
+			 const struct tp_source *src,
+			 struct policy_decision *dec, void *arg)
+{
+	struct daemon *d = arg;
+	int err;
+
+	(void)invite;
 	(void)src;
-	d->absorbed++; /* no dialogs yet: nothing to acknowledge */
+	if (!d->cfg->target[0]) {
+		dec->action = POLICY_REJECT;
+		dec->status = 404;
+		return policy_decision_set_route(dec, SLICE_LIT("none"));
+	}
+	err = policy_decision_set_route(dec, slice_cstr(d->cfg->route_name));
+	if (!err)
+		err = policy_decision_add_target(
+			dec, slice_cstr(d->cfg->target), 0);
+	return err;
 }
 
 static void on_recv(struct sip_msg *msg, const struct tp_source *src,
@@ -124,13 +167,49 @@ static void on_bad(const char *buf, size_t len, int err, const char *why,
 		 sip_proto_name(src->proto), why ? why : "", duet_errname(err));
 }
 
+/* Stop the loop once no call is left (checked each second). */
+static void on_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct calls_stats st;
+
+	(void)fd;
+	(void)what;
+	calls_stats(d->calls, &st);
+	if (st.active == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void on_drain_over(struct wheel_timer *t, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = { 0, 100000 };
+
+	(void)t;
+	LOG_INFO("drain time over: ending the calls left");
+	calls_shutdown(d->calls);
+	/* a bounded wait for the BYEs and CANCELs to finish */
+	event_add(d->stop_check, &tv);
+	event_base_loopexit(d->base, &(struct timeval){ 5, 0 });
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	struct calls_stats st;
 
 	(void)what;
-	LOG_INFO("signal %d: stopping", (int)sig);
-	event_base_loopexit(d->base, NULL);
+	calls_stats(d->calls, &st);
+	if (d->draining || st.active == 0) {
+		LOG_INFO("signal %d: stopping", (int)sig);
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	LOG_INFO("signal %d: draining %u calls for %u ms", (int)sig,
+		 st.active, (unsigned)d->cfg->drain);
+	d->draining = true;
+	wheel_timer_start(d->wheel, &d->drain_timer, d->cfg->drain);
+	event_add(d->stop_check, &(struct timeval){ 0, 200000 });
 }
 
 static int listen_all(struct daemon *d, const struct duet_config *cfg)
@@ -159,22 +238,51 @@ int daemon_run(const struct duet_config *cfg)
 	static const struct transport_ops ops = { .recv = on_recv,
 						  .bad = on_bad };
 	static const struct txl_ops tops = { .request = on_request,
-					     .ack = on_ack };
+					     .ack = on_ack,
+					     .stray_response = on_stray,
+					     .response = calls_tx_response,
+					     .ended = calls_tx_ended };
+	struct txl_config xcfg;
+	struct calls_config ccfg;
+	struct calls_env env;
 	struct transport_config tcfg;
 	struct daemon d = { 0 };
 	struct event *sigs[2] = { NULL, NULL };
 	int status = 1;
 
 	duet_log_set_level(cfg->log_level);
+	d.cfg = cfg;
 	transport_config_default(&tcfg);
 	tcfg.limits = cfg->limits;
+	txl_config_default(&xcfg);
+	xcfg.timers = (struct sip_tx_timers){ .t1 = cfg->t1,
+					      .t2 = cfg->t2,
+					      .t4 = cfg->t4,
+					      .trying = cfg->trying };
+	calls_config_default(&ccfg);
+	ccfg.t1 = cfg->t1;
+	ccfg.t2 = cfg->t2;
+	ccfg.ring_timeout_ms = cfg->ring_timeout;
+	ccfg.max_calls = cfg->max_calls;
+	wheel_timer_init(&d.drain_timer, on_drain_over, &d);
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (!d.base || leg_ident_init(&d.ident, 0, 0) ||
 	    wheel_new(&d.wheel, d.base, duet_clock_monotonic()) ||
 	    transport_new(&d.tp, d.base, d.wheel, &tcfg, &ops, &d) ||
-	    txl_new(&d.txl, d.wheel, NULL, on_send, &d, &tops, &d)) {
+	    txl_new(&d.txl, d.wheel, &xcfg, on_send, &d, &tops, &d)) {
 		LOG_ERROR("cannot start the event loop");
+		goto out;
+	}
+	env = (struct calls_env){ .txl = d.txl,
+				  .tp = d.tp,
+				  .wheel = d.wheel,
+				  .ident = &d.ident,
+				  .route = route_default,
+				  .route_arg = &d };
+	d.stop_check = event_new(d.base, -1, EV_PERSIST, on_stop_check, &d);
+	if (!d.stop_check || calls_new(&d.calls, &env, &ccfg)) {
+		LOG_ERROR("cannot start the call layer");
 		goto out;
 	}
 	if (listen_all(&d, cfg))
@@ -184,18 +292,39 @@ int daemon_run(const struct duet_config *cfg)
 	if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) ||
 	    evsignal_add(sigs[1], NULL))
 		goto out;
-	LOG_INFO("duet running (OPTIONS answered, calls not yet: 501)");
+	LOG_INFO("duet running; default route %s -> %s",
+		 cfg->route_name[0] ? cfg->route_name : "(none)",
+		 cfg->target[0] ? cfg->target : "404");
 	event_base_dispatch(d.base);
-	LOG_INFO("stopped: %llu answered, %llu ACKs absorbed, %llu bad "
-		 "messages",
-		 (unsigned long long)d.answered,
-		 (unsigned long long)d.absorbed, (unsigned long long)d.bad);
+	{
+		struct calls_stats cs;
+		struct txl_stats xs;
+
+		calls_stats(d.calls, &cs);
+		txl_stats(d.txl, &xs);
+		LOG_INFO("stopped: calls %llu created, %llu answered, %llu "
+			 "failed, %u active; %llu local answers, %llu bad "
+			 "messages; transactions: %u live, %llu timed out, "
+			 "%llu retransmissions sent, %llu absorbed",
+			 (unsigned long long)cs.created,
+			 (unsigned long long)cs.answered,
+			 (unsigned long long)cs.failed, cs.active,
+			 (unsigned long long)d.answered,
+			 (unsigned long long)d.bad, xs.live,
+			 (unsigned long long)xs.timed_out,
+			 (unsigned long long)xs.retransmissions_sent,
+			 (unsigned long long)xs.retransmissions_absorbed);
+	}
 	status = 0;
 out:
 	for (int i = 0; i < 2; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
+	calls_free(d.calls);
 	txl_free(d.txl);
+	if (d.stop_check)
+		event_free(d.stop_check);
+	wheel_timer_cancel(&d.drain_timer);
 	transport_free(d.tp);
 	wheel_free(d.wheel);
 	if (d.base)

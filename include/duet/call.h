@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The B2BUA call layer: every call is an A leg (duet is the UAS facing the
+ * caller) and a B leg (duet is the UAC facing the callee), two separate
+ * dialogs. struct calls holds the calls of one event loop and is the
+ * transaction user for them: the daemon hands it the requests, ACKs and
+ * responses the transaction layer reports, and it drives each call through
+ * the table of include/duet/call_fsm.h.
+ *
+ * Singly owned: calls_new() / calls_free().
+ */
+#ifndef DUET_CALL_H
+#define DUET_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "duet/leg_ident.h"
+#include "duet/policy_decision.h"
+#include "duet/sip_msg.h"
+#include "duet/sip_tx.h"
+#include "duet/transport.h"
+#include "duet/wheel.h"
+
+struct calls;
+
+/** Decides where a new call goes (the policy's job; a fixed route until
+ * the policy module lands). Fills *d; returns 0 or an errno. */
+typedef int calls_route_fn(const struct sip_msg *invite,
+			   const struct tp_source *src,
+			   struct policy_decision *d, void *arg);
+
+struct calls_config {
+	uint32_t t1;              /* ms, for 2xx retransmission (§13.3.1.4) */
+	uint32_t t2;
+	uint32_t ring_timeout_ms; /* no answer: CANCEL the B leg; 0 = none */
+	uint16_t ring_timeout_code; /* what the caller gets: 480 or 408 */
+	unsigned max_calls;       /* more get 503; 0 = no limit */
+};
+
+void calls_config_default(struct calls_config *cfg);
+
+/** What the call layer needs from its event loop (all borrowed). */
+struct calls_env {
+	struct txl *txl;
+	struct transport *tp;
+	struct wheel *wheel;
+	struct leg_ident *ident;
+	calls_route_fn *route;
+	void *route_arg;
+};
+
+struct calls_stats {
+	uint64_t created;
+	uint64_t answered;
+	uint64_t failed;     /* ended without an answer */
+	uint64_t ended;
+	unsigned active;
+	unsigned open_legs;  /* dialogs held by live calls */
+	uint64_t invalid_events;
+};
+
+int calls_new(struct calls **out, const struct calls_env *env,
+	      const struct calls_config *cfg);
+
+/** Free every call at once (no signalling; see calls_shutdown). */
+void calls_free(struct calls *c);
+
+/**
+ * A request for the call layer: an out-of-dialog INVITE (a new call), a
+ * CANCEL, or any in-dialog request (To tag present). Returns true when the
+ * call layer took it (and answers it), false when it is not the call
+ * layer's (the caller answers it).
+ */
+bool calls_on_request(struct calls *c, struct sip_tx *st,
+		      struct sip_msg *req, const struct tp_source *src);
+
+/** An ACK for a 2xx (end to end). */
+void calls_on_ack(struct calls *c, struct sip_msg *ack,
+		  const struct tp_source *src);
+
+/** A 2xx that matched no transaction (a retransmission after the INVITE
+ * client transaction ended, or a late fork). */
+void calls_on_stray(struct calls *c, struct sip_msg *resp,
+		    const struct tp_source *src);
+
+/** txl_ops.response and txl_ops.ended for transactions the call layer
+ * created (their tx_arg is the call layer's). */
+void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp,
+		       void *tx_arg);
+void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg);
+
+/** End every call: CANCEL/503 before the answer, BYE on both legs after. */
+void calls_shutdown(struct calls *c);
+
+void calls_stats(const struct calls *c, struct calls_stats *out);
+
+#endif /* DUET_CALL_H */

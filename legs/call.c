@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The B2BUA call: two dialogs linked by one state machine (RFC 3261 §12,
+ * §13, §15, §9; RFC 5407 races; RFC 6026 2xx handling). Dispatch of
+ * requests and responses to calls, the one function that writes a call's
+ * state, and the actions of the table in include/duet/call_fsm.h.
+ */
+#include "call_internal.h"
+
+#include <stdio.h>
+
+#include "duet/alloc.h"
+#include "duet/err.h"
+#include "duet/log.h"
+
+void calls_config_default(struct calls_config *cfg)
+{
+	*cfg = (struct calls_config){ .t1 = 500,
+				      .t2 = 4000,
+				      .ring_timeout_ms = 60000,
+				      .ring_timeout_code = 480,
+				      .max_calls = 0 };
+}
+
+int calls_new(struct calls **out, const struct calls_env *env,
+	      const struct calls_config *cfg)
+{
+	struct calls *c;
+
+	if (!env || !env->txl || !env->tp || !env->wheel || !env->ident ||
+	    !env->route)
+		return EINVAL;
+	c = duet_calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->env = *env;
+	if (cfg)
+		c->cfg = *cfg;
+	else
+		calls_config_default(&c->cfg);
+	*out = c;
+	return 0;
+}
+
+void calls_stats(const struct calls *c, struct calls_stats *out)
+{
+	*out = c->stats;
+}
+
+static uint32_t hash_slices(struct slice a, struct slice b)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < a.len; i++)
+		h = (h ^ (unsigned char)a.p[i]) * 16777619u;
+	h = (h ^ '|') * 16777619u;
+	for (size_t i = 0; i < b.len; i++)
+		h = (h ^ (unsigned char)b.p[i]) * 16777619u;
+	return h;
+}
+
+static void unlink_chain(struct call **head, struct call *call, bool a)
+{
+	for (struct call **pp = head; *pp;
+	     pp = a ? &(*pp)->next_a : &(*pp)->next_b) {
+		if (*pp == call) {
+			*pp = a ? call->next_a : call->next_b;
+			return;
+		}
+	}
+}
+
+/* Index the A leg by (Call-ID, our tag), the B leg by its Call-ID. */
+static void index_a(struct call *call)
+{
+	struct calls *c = call->owner;
+
+	call->key_a = hash_slices(call->a_invite->call_id,
+				  slice_cstr(call->a_tag));
+	call->next_a = c->by_a[call->key_a & (CALLS_BUCKETS - 1)];
+	c->by_a[call->key_a & (CALLS_BUCKETS - 1)] = call;
+}
+
+static void index_b(struct call *call)
+{
+	struct calls *c = call->owner;
+
+	call->key_b = hash_slices(call->b_invite->call_id, SLICE_NULL);
+	call->next_b = c->by_b[call->key_b & (CALLS_BUCKETS - 1)];
+	c->by_b[call->key_b & (CALLS_BUCKETS - 1)] = call;
+}
+
+/* The call an in-dialog message from the caller (To tag = ours) or from
+ * the callee (its Call-ID is one we minted) belongs to. */
+static struct call *find_call(struct calls *c, const struct sip_msg *m,
+			      bool *from_a)
+{
+	struct slice our_tag = m->is_request ? m->to.tag : m->from.tag;
+	uint32_t ka = hash_slices(m->call_id, our_tag);
+	uint32_t kb = hash_slices(m->call_id, SLICE_NULL);
+
+	for (struct call *x = c->by_a[ka & (CALLS_BUCKETS - 1)]; x;
+	     x = x->next_a) {
+		if (x->key_a == ka && slice_eq(x->a_invite->call_id, m->call_id) &&
+		    slice_eq_cstr(our_tag, x->a_tag)) {
+			*from_a = true;
+			return x;
+		}
+	}
+	for (struct call *x = c->by_b[kb & (CALLS_BUCKETS - 1)]; x;
+	     x = x->next_b) {
+		if (x->key_b == kb && x->b_invite &&
+		    slice_eq(x->b_invite->call_id, m->call_id)) {
+			*from_a = false;
+			return x;
+		}
+	}
+	return NULL;
+}
+
+/* Let go of a transaction: it keeps running, its events are ignored. */
+static void release_tx(struct call *call, enum txp p)
+{
+	if (call->ref[p].tx) {
+		sip_tx_set_arg(call->ref[p].tx, NULL);
+		call->ref[p].tx = NULL;
+	}
+}
+
+static void call_free(struct call *call)
+{
+	struct calls *c = call->owner;
+
+	for (unsigned p = 0; p < TXP_COUNT; p++)
+		release_tx(call, (enum txp)p);
+	unlink_chain(&c->by_a[call->key_a & (CALLS_BUCKETS - 1)], call, true);
+	if (call->b_invite)
+		unlink_chain(&c->by_b[call->key_b & (CALLS_BUCKETS - 1)], call,
+			     false);
+	wheel_timer_cancel(&call->ring_timer);
+	wheel_timer_cancel(&call->a_2xx_timer);
+	dialog_free(call->a_dlg);
+	dialog_free(call->b_dlg);
+	sip_msg_unref(call->a_invite);
+	sip_msg_unref(call->b_invite);
+	tp_conn_unref(call->a_src.conn);
+	tp_conn_unref(call->b_dest.conn);
+	duet_free(call->a_2xx);
+	duet_free(call->b_ack);
+	c->stats.active--;
+	c->stats.ended++;
+	duet_free(call);
+}
+
+void calls_free(struct calls *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < CALLS_BUCKETS; i++)
+		while (c->by_a[i])
+			call_free(c->by_a[i]);
+	duet_free(c);
+}
+
+/* The only writer of call->state; every change is logged. */
+static void call_set_state(struct call *call, enum call_state next,
+			   enum call_event ev)
+{
+	if (next == call->state)
+		return;
+	LOG_INFO("call %llu [%s]: %s --%s--> %s",
+		 (unsigned long long)call->id, call->route,
+		 call_state_name(call->state), call_event_name(ev),
+		 call_state_name(next));
+	if (next == CALL_READY)
+		call->owner->stats.answered++;
+	if (next == CALL_TERMINATED && !call->a_dlg)
+		call->owner->stats.failed++;
+	call->state = next;
+}
+
+/* Outstanding requests duet sent that a teardown waits for. */
+static bool teardown_pending(const struct call *call)
+{
+	return (call->ref[TXP_B_INVITE].tx && !call->b_final) ||
+	       call->ref[TXP_CANCEL_B].tx || call->ref[TXP_BYE_A].tx ||
+	       call->ref[TXP_BYE_B].tx || call->ref[TXP_FORK_BYE].tx;
+}
+
+/* The caller gets `code` if it has no final answer yet. */
+static void answer_a_once(struct call *call, uint16_t code)
+{
+	if (!call->a_final)
+		call_answer_a(call, code, SLICE_NULL, NULL);
+}
+
+static void do_cancel_b(struct call *call)
+{
+	if (call->b_final || call->ref[TXP_CANCEL_B].tx)
+		return;
+	if (!call->b_provisional) { /* §9.1: wait for a provisional */
+		call->cancel_pending = true;
+		return;
+	}
+	call->cancel_pending = false;
+	call_send_cancel_b(call);
+}
+
+/* Carry out the actions of a row (call_fsm.h). */
+static void call_act(struct call *call, uint16_t a, struct sip_msg *msg)
+{
+	if (a & CA_RELAY_1XX && msg && !call->a_final)
+		call_answer_a(call, msg->status, msg->reason, msg);
+	if (a & CA_RELAY_2XX && msg && !call->a_final)
+		call_answer_a(call, msg->status, msg->reason, msg);
+	if (a & CA_RELAY_FINAL && msg && !call->a_final)
+		call_answer_a(call, msg->status, msg->reason, msg);
+	if (a & CA_ANSWER_408)
+		answer_a_once(call, 408);
+	if (a & CA_ANSWER_480)
+		answer_a_once(call, call->owner->cfg.ring_timeout_code);
+	if (a & CA_ANSWER_487)
+		answer_a_once(call, 487);
+	if (a & CA_ANSWER_503)
+		answer_a_once(call, 503);
+	if (a & CA_CANCEL_B)
+		do_cancel_b(call);
+	if (a & CA_ACK_B && msg && msg->is_request) /* the caller's ACK */
+		call_send_b_ack(call, msg);
+	else if (a & CA_ACK_B && msg) /* a 2xx again from the callee */
+		call_ack_bye_fork(call, msg);
+	if (a & CA_ACK_BYE_B && msg)
+		call_ack_bye_fork(call, msg);
+	if (a & CA_BYE_A)
+		call_send_bye(call, true, msg);
+	if (a & CA_BYE_B)
+		call_send_bye(call, false, msg);
+}
+
+void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
+{
+	struct call_rule r = call_fsm_rule(call->state, ev);
+
+	if (r.action & CA_INVALID) {
+		call->owner->stats.invalid_events++;
+		LOG_DEBUG("call %llu: %s ignored in %s",
+			  (unsigned long long)call->id, call_event_name(ev),
+			  call_state_name(call->state));
+		return;
+	}
+	call_act(call, r.action, msg);
+	call_set_state(call, (enum call_state)r.next, ev);
+	if (call->state == CALL_TERMINATING && !teardown_pending(call))
+		call_set_state(call, CALL_TERMINATED, CEV_BYES_DONE);
+}
+
+/* Free a terminated call. Entry points call this last. */
+static void call_settle(struct call *call)
+{
+	if (call && call->state == CALL_TERMINATED)
+		call_free(call);
+}
+
+static void on_ring_timeout(struct wheel_timer *t, void *arg)
+{
+	struct call *call = arg;
+
+	(void)t;
+	call_event(call, CEV_RING_TIMEOUT, NULL);
+	call_settle(call);
+}
+
+/* §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling up to T2)
+ * until the ACK; with no ACK after 64*T1 the session ends. */
+static void on_2xx_timer(struct wheel_timer *t, void *arg)
+{
+	struct call *call = arg;
+	struct calls *c = call->owner;
+
+	(void)t;
+	call->a_2xx_waited += call->a_2xx_interval;
+	if (call->a_acked)
+		return;
+	if (call->a_2xx_waited >= 64u * c->cfg.t1) {
+		call_event(call, CEV_ACK_TIMEOUT, NULL);
+		call_settle(call);
+		return;
+	}
+	if (call->ref[TXP_A_INVITE].tx)
+		sip_tx_reply(call->ref[TXP_A_INVITE].tx, 200, call->a_2xx,
+			     call->a_2xx_len);
+	call->a_2xx_interval = call->a_2xx_interval * 2 < c->cfg.t2
+				       ? call->a_2xx_interval * 2
+				       : c->cfg.t2;
+	wheel_timer_start(c->env.wheel, &call->a_2xx_timer,
+			  call->a_2xx_interval);
+}
+
+static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
+			       const struct tp_source *src)
+{
+	struct call *call = duet_calloc(1, sizeof(*call));
+
+	if (!call)
+		return NULL;
+	call->owner = c;
+	call->id = ++c->next_id;
+	call->state = CALL_CALLING;
+	call->a_invite = sip_msg_ref(inv);
+	call->a_src = *src;
+	tp_conn_ref(src->conn);
+	leg_ident_tag(c->env.ident, call->a_tag);
+	for (unsigned p = 0; p < TXP_COUNT; p++)
+		call->ref[p] = (struct txref){ .call = call,
+					       .purpose = (enum txp)p };
+	wheel_timer_init(&call->ring_timer, on_ring_timeout, call);
+	wheel_timer_init(&call->a_2xx_timer, on_2xx_timer, call);
+	index_a(call);
+	c->stats.created++;
+	c->stats.active++;
+	return call;
+}
+
+/* A new INVITE from a caller: route it and start the B leg. */
+static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
+		     const struct tp_source *src)
+{
+	struct policy_decision d;
+	struct call *call;
+	struct sip_msg *b_inv = NULL;
+	int err;
+
+	/* RFC 7332 / §16.6: a request that may not travel further */
+	if (inv->max_forwards == 0) {
+		call_reply(c, st, inv, 483, SLICE_NULL);
+		return;
+	}
+	if (c->cfg.max_calls && c->stats.active >= c->cfg.max_calls) {
+		call_reply(c, st, inv, 503, SLICE_NULL);
+		return;
+	}
+	call = call_alloc(c, inv, src);
+	if (!call) {
+		call_reply(c, st, inv, 500, SLICE_NULL);
+		return;
+	}
+	call->ref[TXP_A_INVITE].tx = st;
+	sip_tx_set_arg(st, &call->ref[TXP_A_INVITE]);
+	policy_decision_init(&d);
+	err = c->env.route(inv, src, &d, c->env.route_arg);
+	if (d.route)
+		snprintf(call->route, sizeof(call->route), "%s", d.route);
+	if (!err && d.action == POLICY_REJECT)
+		answer_a_once(call, d.status ? d.status : 403);
+	else if (err || d.target_count == 0)
+		answer_a_once(call, 404);
+	else if ((err = call_build_b_invite(call, d.targets[0].uri, &b_inv)) ||
+		 (err = sip_tx_client_new(&call->ref[TXP_B_INVITE].tx,
+					  c->env.txl, b_inv, &call->b_dest,
+					  &call->ref[TXP_B_INVITE]))) {
+		LOG_WARN("call %llu: no B leg to %s: %s",
+			 (unsigned long long)call->id, d.targets[0].uri,
+			 duet_strerror(err));
+		answer_a_once(call, err == ENOENT ? 404 : 503);
+	} else {
+		call->b_invite = b_inv;
+		b_inv = NULL;
+		index_b(call);
+		if (c->cfg.ring_timeout_ms)
+			wheel_timer_start(c->env.wheel, &call->ring_timer,
+					  c->cfg.ring_timeout_ms);
+	}
+	sip_msg_unref(b_inv);
+	policy_decision_clear(&d);
+	if (!call->b_invite)
+		call_set_state(call, CALL_TERMINATED, CEV_B_FAILURE);
+	call_settle(call);
+}
+
+static void in_dialog(struct calls *c, struct call *call, bool from_a,
+		      struct sip_tx *st, struct sip_msg *req)
+{
+	struct dialog *d = from_a ? call->a_dlg : call->b_dlg;
+	uint16_t reject = 0;
+
+	if (d && dialog_on_request(d, req, &reject) == 0 && reject) {
+		call_reply(c, st, req, reject, SLICE_NULL);
+		return;
+	}
+	if (req->method == SIP_METHOD_BYE) {
+		/* a BYE always ends the leg it came on: 200 at once (§15.1.2) */
+		call_reply(c, st, req, 200, SLICE_NULL);
+		call_event(call, from_a ? CEV_A_BYE : CEV_B_BYE, req);
+	} else {
+		/* mid-call requests arrive with the mid-call issue; until
+		 * then they get a clean final answer and nothing changes */
+		call_reply(c, st, req, 501, SLICE_NULL);
+	}
+	call_settle(call);
+}
+
+bool calls_on_request(struct calls *c, struct sip_tx *st,
+		      struct sip_msg *req, const struct tp_source *src)
+{
+	struct call *call;
+	bool from_a = true;
+
+	if (req->method == SIP_METHOD_CANCEL) {
+		struct sip_tx *inv = sip_tx_cancel_target(st);
+		struct txref *ref = inv ? sip_tx_arg(inv) : NULL;
+
+		if (!inv) {
+			call_reply(c, st, req, 481, SLICE_NULL);
+			return true;
+		}
+		call_reply(c, st, req, 200, SLICE_NULL); /* §9.2 */
+		/* the INVITE's transaction points at its call */
+		if (ref && ref->purpose == TXP_A_INVITE) {
+			call = ref->call;
+			call_event(call, CEV_A_CANCEL, req);
+			call_settle(call);
+		}
+		return true;
+	}
+	if (!req->to.tag.p) {
+		if (req->method != SIP_METHOD_INVITE)
+			return false; /* out of dialog: the daemon's */
+		new_call(c, st, req, src);
+		return true;
+	}
+	call = find_call(c, req, &from_a);
+	if (!call) {
+		call_reply(c, st, req, 481, SLICE_NULL); /* §12.2.2 */
+		return true;
+	}
+	in_dialog(c, call, from_a, st, req);
+	return true;
+}
+
+void calls_on_ack(struct calls *c, struct sip_msg *ack,
+		  const struct tp_source *src)
+{
+	bool from_a = true;
+	struct call *call = find_call(c, ack, &from_a);
+
+	(void)src;
+	if (!call || !from_a)
+		return;
+	if (call->a_acked) /* a retransmitted ACK */
+		return;
+	call->a_acked = true;
+	wheel_timer_cancel(&call->a_2xx_timer);
+	call_event(call, CEV_A_ACK, ack);
+	call_settle(call);
+}
+
+void calls_on_stray(struct calls *c, struct sip_msg *resp,
+		    const struct tp_source *src)
+{
+	bool from_a = false;
+	struct call *call;
+
+	(void)src;
+	if (resp->status < 200 || resp->status >= 300 ||
+	    resp->cseq_method != SIP_METHOD_INVITE)
+		return;
+	call = find_call(c, resp, &from_a);
+	if (!call || from_a)
+		return;
+	call_event(call, CEV_B_2XX, resp);
+	call_settle(call);
+}
+
+/* A response to the B-leg INVITE. */
+static void b_invite_response(struct call *call, struct sip_msg *resp)
+{
+	enum call_event ev;
+
+	if (resp->status < 200)
+		call->b_provisional = true;
+	else
+		call->b_final = true;
+	if (resp->status == 100) {
+		ev = CEV_B_100;
+	} else if (resp->status < 200) {
+		ev = resp->to.tag.p ? CEV_B_1XX_DIALOG : CEV_B_1XX;
+		if (ev == CEV_B_1XX_DIALOG && !call->b_dlg)
+			dialog_new_uac(&call->b_dlg, call->b_invite, resp);
+	} else if (resp->status < 300) {
+		ev = CEV_B_2XX;
+		wheel_timer_cancel(&call->ring_timer);
+	} else {
+		ev = CEV_B_FAILURE;
+		wheel_timer_cancel(&call->ring_timer);
+	}
+	if (call->cancel_pending && call->b_provisional && !call->b_final)
+		do_cancel_b(call);
+	call_event(call, ev, resp);
+}
+
+void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg)
+{
+	struct txref *ref = tx_arg;
+	struct call *call;
+
+	(void)ct;
+	if (!ref)
+		return;
+	call = ref->call;
+	switch (ref->purpose) {
+	case TXP_B_INVITE:
+		b_invite_response(call, resp);
+		break;
+	default:
+		/* CANCEL and BYE: their final answer is all we wait for */
+		if (resp->status >= 200) {
+			release_tx(call, ref->purpose);
+			if (call->state == CALL_TERMINATING &&
+			    !teardown_pending(call))
+				call_event(call, CEV_BYES_DONE, NULL);
+		}
+		break;
+	}
+	call_settle(call);
+}
+
+void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
+{
+	struct txref *ref = tx_arg;
+	struct call *call;
+
+	(void)tx;
+	if (!ref)
+		return;
+	call = ref->call;
+	ref->tx = NULL;
+	if (ref->purpose == TXP_B_INVITE && !call->b_final) {
+		/* Timer B or a transport error: no final answer (§17.1.1.2) */
+		call->b_final = true;
+		wheel_timer_cancel(&call->ring_timer);
+		LOG_INFO("call %llu: B leg INVITE ended: %s",
+			 (unsigned long long)call->id, duet_strerror(err));
+		call_event(call, CEV_B_TIMEOUT, NULL);
+	} else if (ref->purpose != TXP_A_INVITE &&
+		   ref->purpose != TXP_B_INVITE &&
+		   call->state == CALL_TERMINATING && !teardown_pending(call)) {
+		call_event(call, CEV_BYES_DONE, NULL);
+	}
+	call_settle(call);
+}
+
+void calls_shutdown(struct calls *c)
+{
+	for (unsigned i = 0; i < CALLS_BUCKETS; i++) {
+		struct call *x = c->by_a[i], *next;
+
+		for (; x; x = next) {
+			next = x->next_a;
+			call_event(x, CEV_SHUTDOWN, NULL);
+			call_settle(x);
+		}
+	}
+}
+
+/* Start 2xx retransmissions once the 2xx went to the caller. */
+void call_2xx_sent(struct call *call)
+{
+	struct calls *c = call->owner;
+
+	call->a_2xx_interval = c->cfg.t1;
+	call->a_2xx_waited = 0;
+	wheel_timer_start(c->env.wheel, &call->a_2xx_timer, c->cfg.t1);
+}
