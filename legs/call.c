@@ -471,6 +471,27 @@ void calls_on_stray(struct calls *c, struct sip_msg *resp,
 	call_settle(call);
 }
 
+/*
+ * The first 2xx on the B leg confirms the dialog it belongs to: the early
+ * one with its tag, or a new one (a 2xx with no provisional before it, or
+ * from another fork than the early dialog's, §13.2.2.4). Later 2xx are
+ * retransmissions or other forks, which call_ack_bye_fork() handles.
+ */
+static void b_answer_dialog(struct call *call, const struct sip_msg *resp)
+{
+	struct dialog *d = call->b_dlg;
+
+	if (call->state == CALL_READY || call->state == CALL_TERMINATING)
+		return;
+	if (d && d->state == DIALOG_EARLY && d->remote_tag &&
+	    slice_eq_cstr(resp->to.tag, d->remote_tag) &&
+	    dialog_confirm(d, resp) == 0)
+		return;
+	dialog_free(call->b_dlg);
+	call->b_dlg = NULL;
+	dialog_new_uac(&call->b_dlg, call->b_invite, resp);
+}
+
 /* A response to the B-leg INVITE. */
 static void b_invite_response(struct call *call, struct sip_msg *resp)
 {
@@ -489,6 +510,7 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 	} else if (resp->status < 300) {
 		ev = CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);
+		b_answer_dialog(call, resp);
 	} else {
 		ev = CEV_B_FAILURE;
 		wheel_timer_cancel(&call->ring_timer);
