@@ -134,8 +134,34 @@ static void write_b_from(struct sip_writer *w, const struct sip_addr *from,
 	sip_writer_put(w, "\r\n", 2);
 }
 
+static int build_b_invite_to(struct call *call, const char *target,
+			     struct sip_msg **out);
+
+/*
+ * The B-leg INVITE. §18.1.1: a request within 200 bytes of the path MTU
+ * goes over TCP when the target does not name a transport.
+ */
 int call_build_b_invite(struct call *call, const char *target,
 			struct sip_msg **out)
+{
+	struct sip_msg *m = NULL;
+	struct sip_uri uri;
+	int err = build_b_invite_to(call, target, &m);
+
+	if (err || call->b_dest.proto != SIP_PROTO_UDP ||
+	    !transport_too_big_for_udp(call->owner->env.tp, m->len) ||
+	    sip_uri_parse(&uri, slice_cstr(target), NULL) ||
+	    uri.transport.p) {
+		*out = m;
+		return err;
+	}
+	sip_msg_unref(m);
+	call->tcp_fallback = true;
+	return build_b_invite_to(call, target, out);
+}
+
+static int build_b_invite_to(struct call *call, const char *target,
+			     struct sip_msg **out)
 {
 	struct calls *c = call->owner;
 	const struct sip_msg *a = call->a_invite;
@@ -148,7 +174,9 @@ int call_build_b_invite(struct call *call, const char *target,
 
 	if (sip_uri_parse(&uri, slice_cstr(target), NULL))
 		return EINVAL;
-	err = call_uri_dest(&uri, SIP_PROTO_UDP, &call->b_dest);
+	err = call_uri_dest(&uri,
+			    call->tcp_fallback ? SIP_PROTO_TCP : SIP_PROTO_UDP,
+			    &call->b_dest);
 	if (!err)
 		err = local_parts(c, &call->b_dest, via, sizeof(via), contact,
 				  sizeof(contact));
