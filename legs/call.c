@@ -203,7 +203,11 @@ static void do_cancel_b(struct call *call)
 		return;
 	}
 	call->cancel_pending = false;
-	call_send_cancel_b(call);
+	if (call_send_cancel_b(call) == 0) {
+		call->cancel_sent = true;
+		wheel_timer_start(call->owner->env.wheel, &call->ring_timer,
+				  64u * call->owner->cfg.t1);
+	}
 }
 
 /* Carry out the actions of a row (call_fsm.h). */
@@ -266,7 +270,15 @@ static void on_ring_timeout(struct wheel_timer *t, void *arg)
 	struct call *call = arg;
 
 	(void)t;
-	call_event(call, CEV_RING_TIMEOUT, NULL);
+	if (call->cancel_sent && !call->b_final) {
+		/* §9.1: no final response 64*T1 after our CANCEL: the
+		 * INVITE is considered cancelled */
+		call->b_final = true;
+		release_tx(call, TXP_B_INVITE);
+		call_event(call, CEV_B_TIMEOUT, NULL);
+	} else {
+		call_event(call, CEV_RING_TIMEOUT, NULL);
+	}
 	call_settle(call);
 }
 
