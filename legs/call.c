@@ -233,6 +233,9 @@ static void call_act(struct call *call, uint16_t a, struct sip_msg *msg)
 		call_send_b_ack(call, msg);
 	else if (a & CA_ACK_B && msg) /* a 2xx again from the callee */
 		call_ack_bye_fork(call, msg);
+	else if (a & CA_ACK_B && !call->b_ack) /* ending unACKed: §13.2.2.4
+						 says every 2xx is ACKed */
+		call_send_b_ack(call, NULL);
 	if (a & CA_ACK_BYE_B && msg)
 		call_ack_bye_fork(call, msg);
 	if (a & CA_BYE_A)
@@ -304,6 +307,9 @@ static void on_2xx_timer(struct wheel_timer *t, void *arg)
 	call->a_2xx_interval = call->a_2xx_interval * 2 < c->cfg.t2
 				       ? call->a_2xx_interval * 2
 				       : c->cfg.t2;
+	/* the last wait ends exactly at 64*T1 */
+	if (call->a_2xx_interval > 64u * c->cfg.t1 - call->a_2xx_waited)
+		call->a_2xx_interval = 64u * c->cfg.t1 - call->a_2xx_waited;
 	wheel_timer_start(c->env.wheel, &call->a_2xx_timer,
 			  call->a_2xx_interval);
 }
@@ -425,10 +431,12 @@ bool calls_on_request(struct calls *c, struct sip_tx *st,
 			call_reply(c, st, req, 481, SLICE_NULL);
 			return true;
 		}
-		call_reply(c, st, req, 200, SLICE_NULL); /* §9.2 */
-		/* the INVITE's transaction points at its call */
-		if (ref && ref->purpose == TXP_A_INVITE) {
-			call = ref->call;
+		/* the INVITE's transaction points at its call; the 200 to the
+		 * CANCEL carries the INVITE's To tag (§9.2) */
+		call = ref && ref->purpose == TXP_A_INVITE ? ref->call : NULL;
+		call_reply(c, st, req, 200,
+			   call ? slice_cstr(call->a_tag) : SLICE_NULL);
+		if (call) {
 			call_event(call, CEV_A_CANCEL, req);
 			call_settle(call);
 		}

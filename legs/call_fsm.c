@@ -54,8 +54,12 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 		[CEV_A_ACK] = R(CA_ACK_B, CALL_READY),
 		[CEV_A_BYE] = R(CA_BYE_B, CALL_TERMINATING),
 		[CEV_B_BYE] = R(CA_BYE_A, CALL_TERMINATING),
-		[CEV_ACK_TIMEOUT] = R(CA_BYE_A | CA_BYE_B, CALL_TERMINATING),
-		[CEV_SHUTDOWN] = R(CA_BYE_A | CA_BYE_B, CALL_TERMINATING),
+		/* ending before the caller's ACK: the callee's 2xx still
+		 * gets its ACK before the BYE (§13.2.2.4) */
+		[CEV_ACK_TIMEOUT] = R(CA_ACK_B | CA_BYE_A | CA_BYE_B,
+				      CALL_TERMINATING),
+		[CEV_SHUTDOWN] = R(CA_ACK_B | CA_BYE_A | CA_BYE_B,
+				   CALL_TERMINATING),
 		[CEV_RING_TIMEOUT] = R(CA_NONE, CALL_READY),
 	},
 	[CALL_TERMINATING] = {

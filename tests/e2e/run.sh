@@ -2,10 +2,25 @@
 # SPDX-License-Identifier: MIT
 # Run one end-to-end test: the real duet binary on free loopback ports,
 # driven by a SIPp scenario (and, for calls, a SIPp callee).
-#   run.sh DUET_BINARY UAC_SCENARIO [-t u1|t1] [-m CALLS] [-6]
-# Passes when SIPp exits 0 (every call passed its checks) and duet stops
-# cleanly on SIGTERM. DUET_VALGRIND=1 runs duet under valgrind and fails on
-# any leak or error.
+#   run.sh DUET_BINARY UAC_SCENARIO [-t u1|t1] [-m|-calls CALLS] [-6]
+#          [-uas UAS_SCENARIO] [-timers 'JSON'] [-key NAME VALUE]...
+#          [-uac_opt ARG]... [-uas_opt ARG]...
+#   -t        SIPp transport, u1 (UDP, default) or t1 (TCP); the callee
+#             uses the same one
+#   -m/-calls calls the caller places and the callee answers (default 1)
+#   -6        IPv6 loopback (::1) instead of 127.0.0.1
+#   -uas      start a SIPp callee with this scenario on a free port before
+#             duet, and give duet a default route to it
+#             (sip:callee@IP:PORT;transport=udp|tcp)
+#   -timers   duet's "timers" object, or its members alone
+#             ('"t1": 100, "ring_timeout": 2000')
+#   -key      a SIPp keyword [NAME] = VALUE, for both SIPp instances
+#   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
+#             (e.g. -nr: every retransmission reaches the scenario)
+# Passes when the caller's SIPp exits 0 (every call passed its checks), the
+# callee's SIPp (with -uas) exits 0, and duet stops cleanly on SIGTERM; on
+# failure the tails of all logs are printed. Every wait is bounded. With
+# DUET_VALGRIND=1 duet runs under valgrind and fails on any leak or error.
 set -euo pipefail
 
 duet=$1
@@ -14,87 +29,235 @@ shift 2
 transport=u1
 calls=1
 family=4
+uas=
+timers=
+keys=()
+uac_opts=()
+uas_opts=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-t) transport=$2; shift 2 ;;
-	-m) calls=$2; shift 2 ;;
+	-m | -calls) calls=$2; shift 2 ;;
 	-6) family=6; shift ;;
+	-uas) uas=$2; shift 2 ;;
+	-timers) timers=$2; shift 2 ;;
+	-key) keys+=(-key "$2" "$3"); shift 3 ;;
+	-uac_opt) uac_opts+=("$2"); shift 2 ;;
+	-uas_opt) uas_opts+=("$2"); shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
+case "$transport" in
+u1) proto=udp ;;
+t1) proto=tcp ;;
+*) echo "run.sh: -t expects u1 or t1, not $transport" >&2; exit 2 ;;
+esac
+case "$calls" in
+'' | *[!0-9]*) echo "run.sh: -m expects a number, not $calls" >&2; exit 2 ;;
+esac
 
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 duet_pid=
+uas_pid=
+# stop PID: TERM (timeout(1) passes it on to SIPp), KILL after 2 s
+stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	for _ in $(seq 1 20); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null || true
+}
 cleanup() {
-	[ -n "$duet_pid" ] && kill -9 "$duet_pid" 2>/dev/null || true
+	[ -n "$uas_pid" ] && stop "$uas_pid"
+	[ -n "$duet_pid" ] && kill -9 "$duet_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
+# wait_pid PID SECONDS: wait for a background child, at most SECONDS; sets
+# waited to its exit status, or to "timeout" (the child is then killed)
+waited=
+wait_pid() {
+	local pid=$1 limit=$(($2 * 10))
+	while kill -0 "$pid" 2>/dev/null && [ "$limit" -gt 0 ]; do
+		sleep 0.1
+		limit=$((limit - 1))
+	done
+	waited=0
+	if kill -0 "$pid" 2>/dev/null; then
+		stop "$pid"
+		wait "$pid" 2>/dev/null || true
+		waited=timeout
+		return 0
+	fi
+	wait "$pid" || waited=$?
+}
+
+# wait_listen PROTO PORT PID: until something listens there (at most 10 s)
+# while PID lives; returns 1 if it never did
+wait_listen() {
+	local flag=-ltnH
+	[ "$1" = udp ] && flag=-lunH
+	for _ in $(seq 1 100); do
+		if ss "$flag" 2>/dev/null | grep -q ":$2 "; then return 0; fi
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 ip=127.0.0.1
 [ "$family" = 6 ] && ip=::1
-# a free port for duet (UDP and TCP both free) and one for SIPp
-read -r port sipp_port < <(python3 - "$ip" <<'PY'
-import socket, sys
+uri_host=$ip
+[ "$family" = 6 ] && uri_host="[::1]"
+sipp_ip=$ip
+[ "$family" = 6 ] && sipp_ip="[::1]"
+
+# free_port: a port free for both UDP and TCP, drawn at random below the
+# kernel's ephemeral range (where connect() and other tests' port-0 binds
+# do not reach), so that parallel tests rarely collide; a start that still
+# collides is retried with another port
+free_port() {
+	python3 - "$ip" <<'PY'
+import random, socket, sys
 ip = sys.argv[1]
 fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
-out = []
-while len(out) < 2:
-    t = socket.socket(fam, socket.SOCK_STREAM); t.bind((ip, 0))
-    p = t.getsockname()[1]
+try:
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+span = (10000, lo - 1) if lo - 10000 > 2000 else (hi + 1, 65535) if 65535 - hi > 2000 else None
+for _ in range(500):
+    t = socket.socket(fam, socket.SOCK_STREAM)
     u = socket.socket(fam, socket.SOCK_DGRAM)
     try:
-        u.bind((ip, p)); out.append(p)
+        t.bind((ip, random.randint(*span) if span else 0))
+        p = t.getsockname()[1]
+        u.bind((ip, p))
+        print(p)
+        sys.exit(0)
     except OSError:
         pass
-    u.close(); t.close()
-print(*out)
+    finally:
+        t.close(); u.close()
+sys.exit("run.sh: no free port")
 PY
-)
-
-cat >"$work/duet.json" <<JSON
-{
-  "listen": [
-    { "transport": "udp", "address": "$ip", "port": $port },
-    { "transport": "tcp", "address": "$ip", "port": $port }
-  ],
-  "log_level": "info"
 }
-JSON
 
+dump() {
+	local f
+	[ -f "$work/duet.json" ] && { echo "--- duet config"; cat "$work/duet.json"; }
+	for f in sipp.out sipp_errors.log sipp_messages.log uas.out \
+		uas_errors.log uas_messages.log; do
+		[ -s "$work/$f" ] || continue
+		echo "--- $f"; tail -n 60 "$work/$f"
+	done
+	[ -f "$work/duet.log" ] && { echo "--- duet.log"; tail -n 80 "$work/duet.log"; }
+	return 0
+}
+
+# the callee first: duet's route must lead somewhere when the first call
+# arrives (three tries, should its port be taken meanwhile)
+if [ -n "$uas" ]; then
+	for try in 1 2 3; do
+		uas_port=$(free_port)
+		rm -f "$work"/uas*
+		timeout 75 sipp -sf "$here/$uas" -t "$transport" -i "$ip" \
+			-p "$uas_port" -m "$calls" -timeout 60s -timeout_error \
+			-nostdin -trace_err -error_file "$work/uas_errors.log" \
+			-trace_msg -message_file "$work/uas_messages.log" \
+			${keys[@]+"${keys[@]}"} ${uas_opts[@]+"${uas_opts[@]}"} \
+			>"$work/uas.out" 2>&1 &
+		uas_pid=$!
+		wait_listen "$proto" "$uas_port" "$uas_pid" && break
+		stop "$uas_pid"
+		wait "$uas_pid" 2>/dev/null || true
+		uas_pid=
+		if [ "$try" = 3 ] || ! grep -qi "bind" "$work/uas.out"; then
+			echo "e2e $uac: the callee SIPp ($uas) did not start"
+			dump
+			exit 1
+		fi
+	done
+fi
+
+# duet's configuration; with a callee, a default route to it and the timers
+target=
+[ -n "$uas" ] && target="sip:callee@$uri_host:$uas_port;transport=$proto"
 runner=()
 if [ "${DUET_VALGRIND:-0}" = 1 ]; then
 	runner=(valgrind --quiet --leak-check=full --show-leak-kinds=all
 		--errors-for-leak-kinds=all --error-exitcode=99)
 fi
-"${runner[@]}" "$duet" -c "$work/duet.json" 2>"$work/duet.log" &
-duet_pid=$!
-
-# wait until duet listens (bounded: 10 s)
-for _ in $(seq 1 100); do
-	if ss -ltn 2>/dev/null | grep -q ":$port "; then break; fi
-	sleep 0.1
+for try in 1 2 3; do
+	port=$(free_port)
+	if ! python3 - "$ip" "$port" "$target" "$timers" >"$work/duet.json" <<'PY'; then
+import json, sys
+ip, port, target, timers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+cfg = {"listen": [{"transport": "udp", "address": ip, "port": port},
+                  {"transport": "tcp", "address": ip, "port": port}]}
+if target:
+    cfg["routes"] = [{"name": "default", "targets": [{"uri": target}]}]
+if timers.strip():
+    frag = timers.strip()
+    try:
+        cfg["timers"] = json.loads(frag if frag.startswith("{") else "{" + frag + "}")
+    except ValueError as e:
+        sys.exit("run.sh: -timers is not a JSON object or its members: %s (%s)" % (timers, e))
+cfg["log_level"] = "debug" if target else "info"
+print(json.dumps(cfg, indent=2))
+PY
+		exit 2
+	fi
+	${runner[@]+"${runner[@]}"} "$duet" -c "$work/duet.json" 2>"$work/duet.log" &
+	duet_pid=$!
+	wait_listen tcp "$port" "$duet_pid" && break
+	kill -9 "$duet_pid" 2>/dev/null || true
+	wait "$duet_pid" 2>/dev/null || true
+	duet_pid=
+	if [ "$try" = 3 ] || ! grep -q "in use" "$work/duet.log"; then
+		echo "e2e $uac: duet did not start"
+		dump
+		exit 1
+	fi
 done
 
-sipp_ip=$ip
-[ "$family" = 6 ] && sipp_ip="[::1]"
-status=0
-timeout 60 sipp -sf "$here/$uac" -t "$transport" -i "$ip" -p "$sipp_port" \
-	-m "$calls" -timeout 30s -timeout_error -nostdin -trace_err \
-	-error_file "$work/sipp_errors.log" "$sipp_ip:$port" \
-	>"$work/sipp.out" 2>&1 || status=$?
+# the caller (a new port if SIPp cannot bind its own: exit status 254)
+for try in 1 2 3; do
+	sipp_port=$(free_port)
+	status=0
+	timeout 60 sipp -sf "$here/$uac" -t "$transport" -i "$ip" \
+		-p "$sipp_port" -m "$calls" -timeout 30s -timeout_error -nostdin \
+		-trace_err -error_file "$work/sipp_errors.log" -trace_msg \
+		-message_file "$work/sipp_messages.log" ${keys[@]+"${keys[@]}"} \
+		${uac_opts[@]+"${uac_opts[@]}"} "$sipp_ip:$port" \
+		>"$work/sipp.out" 2>&1 || status=$?
+	[ "$status" -ge 254 ] && grep -qi "bind" "$work/sipp.out" || break
+done
 
-kill -TERM "$duet_pid"
-duet_status=0
-wait "$duet_pid" || duet_status=$?
+uas_status=0
+if [ -n "$uas" ]; then
+	# the callee ends with its last call (the caller may finish first)
+	wait_pid "$uas_pid" 20
+	uas_status=$waited
+	uas_pid=
+fi
+
+kill -TERM "$duet_pid" 2>/dev/null || true
+limit=15
+[ "${DUET_VALGRIND:-0}" = 1 ] && limit=40
+wait_pid "$duet_pid" "$limit"
+duet_status=$waited
 duet_pid=
 
-if [ "$status" -ne 0 ] || [ "$duet_status" -ne 0 ]; then
-	echo "e2e $uac ($transport, IPv$family): sipp exit $status, duet exit $duet_status"
-	echo "--- sipp"; tail -n 40 "$work/sipp.out"
-	[ -f "$work/sipp_errors.log" ] && { echo "--- sipp errors"; tail -n 40 "$work/sipp_errors.log"; }
-	echo "--- duet"; tail -n 60 "$work/duet.log"
+callee_st=none
+[ -n "$uas" ] && callee_st=$uas_status
+what="$uac${uas:+ -> $uas} ($transport, IPv$family, $calls calls)"
+if [ "$status" != 0 ] || [ "$uas_status" != 0 ] || [ "$duet_status" != 0 ]; then
+	echo "e2e $what: caller sipp exit $status, callee sipp exit $callee_st, duet exit $duet_status"
+	dump
 	exit 1
 fi
-echo "e2e $uac ($transport, IPv$family, $calls calls): passed"
+echo "e2e $what: passed"
