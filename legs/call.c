@@ -147,6 +147,7 @@ static void call_free(struct call *call)
 	tp_conn_unref(call->b_dest.conn);
 	duet_free(call->a_2xx);
 	duet_free(call->b_ack);
+	duet_free(call->cancel_reason);
 	c->stats.active--;
 	c->stats.ended++;
 	duet_free(call);
@@ -437,6 +438,13 @@ bool calls_on_request(struct calls *c, struct sip_tx *st,
 		call_reply(c, st, req, 200,
 			   call ? slice_cstr(call->a_tag) : SLICE_NULL);
 		if (call) {
+			const struct sip_hdr *h = sip_msg_hdr(req,
+							      SIP_HDR_REASON);
+
+			/* RFC 3326: the Reason crosses with the CANCEL */
+			if (h && !call->cancel_reason)
+				call->cancel_reason =
+					duet_strndup(h->value.p, h->value.len);
 			call_event(call, CEV_A_CANCEL, req);
 			call_settle(call);
 		}

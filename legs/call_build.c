@@ -452,6 +452,9 @@ int call_send_cancel_b(struct call *call)
 	for (const struct sip_hdr *h = sip_msg_hdr(r, SIP_HDR_ROUTE); h;
 	     h = sip_msg_hdr_next(r, h))
 		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+	if (call->cancel_reason && !strpbrk(call->cancel_reason, "\r\n"))
+		sip_build_header_id(&w, SIP_HDR_REASON,
+				    slice_cstr(call->cancel_reason));
 	err = finish_parse(&w, NULL, &m);
 	if (!err)
 		err = sip_tx_client_new(&call->ref[TXP_CANCEL_B].tx,

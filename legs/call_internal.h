@@ -58,6 +58,7 @@ struct call {
 	bool b_final;           /* the INVITE got its final response */
 	bool cancel_pending;
 	bool cancel_sent;       /* the INVITE ends 64*T1 later at most */
+	char *cancel_reason;    /* the caller's CANCEL Reason (RFC 3326) */
 	bool tcp_fallback;      /* the INVITE was too big for UDP (§18.1.1) */
 	char *b_ack;            /* our ACK for the B leg's 2xx */
 	size_t b_ack_len;

@@ -252,6 +252,14 @@ wait_pid "$duet_pid" "$limit"
 duet_status=$waited
 duet_pid=
 
+# every call ended: duet's closing line counts no call left active (its
+# dialogs, timers and buffers are owned by calls)
+if [ "$duet_status" = 0 ] && ! grep -q "stopped: calls .* 0 active;" "$work/duet.log"; then
+	echo "e2e: duet stopped with calls still active:"
+	grep "stopped:" "$work/duet.log" || true
+	duet_status=98
+fi
+
 callee_st=none
 [ -n "$uas" ] && callee_st=$uas_status
 what="$uac${uas:+ -> $uas} ($transport, IPv$family, $calls calls)"
