@@ -3,31 +3,27 @@
 #include "duet/sip_hdr.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 
 #include "sip_internal.h"
 
-struct hdr_row {
-	struct slice name;
-	char compact;
-	unsigned flags;
-};
-
-static const struct hdr_row rows[SIP_HDR_COUNT] = {
+const struct sip_hdr_row sip_hdr_rows[SIP_HDR_COUNT] = {
 	[SIP_HDR_OTHER] = { { "", 0 }, 0, 0 },
-#define SIP_HDR_ROW(id, nm, c, f)                                            \
+#define SIP_HDR_ROW(id, nm, c, f)                                              \
 	[SIP_HDR_##id] = { { nm, sizeof(nm) - 1 }, c, f },
 	SIP_HDR_TABLE(SIP_HDR_ROW)
 #undef SIP_HDR_ROW
 };
 
-/* Open-addressed table of long names, filled once from rows[] (so a new
+/* Open-addressed table of long names, filled once from the rows (so a new
  * header needs only its row). 256 slots for ~70 names keeps probes short. */
-#define NAME_SLOTS 256
-static uint8_t name_slots[NAME_SLOTS];
-static uint8_t compact_ids[26];
+uint8_t sip_hdr_slots[SIP_HDR_SLOTS];
+uint8_t sip_hdr_compact[26];
+#if defined(__SSE2__)
+_Alignas(16) uint8_t sip_hdr_folded[SIP_HDR_COUNT][16];
+uint8_t sip_hdr_short[32][16][SIP_HDR_SHORT_WAYS];
+#endif
+atomic_bool sip_hdr_ready;
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
-static atomic_bool tables_ready;
 
 _Static_assert(SIP_HDR_COUNT < 256, "header ids must fit the uint8_t slots");
 
@@ -36,57 +32,63 @@ static uint32_t name_hash(struct slice name)
 	return name.len ? sip_hdr_hash(name.p, name.len) : 0;
 }
 
-static inline unsigned slot_of(uint32_t h)
+#if defined(__SSE2__)
+/*
+ * File a long name of 2 to 15 bytes under its first letter and length. A
+ * name that finds its ways full is still found, by the slots (a line's
+ * known name is looked up there when the short table has no match).
+ */
+static void short_add(unsigned id)
 {
-	return (h ^ (h >> 9)) & (NAME_SLOTS - 1);
+	struct slice nm = sip_hdr_rows[id].name;
+	uint8_t *ids;
+	unsigned k = 0;
+
+	if (nm.len < 2 || nm.len > 15)
+		return;
+	ids = sip_hdr_short[((unsigned char)nm.p[0] | 0x20u) & 31][nm.len];
+	while (k < SIP_HDR_SHORT_WAYS && ids[k])
+		k++;
+	if (k < SIP_HDR_SHORT_WAYS)
+		ids[k] = (uint8_t)id;
 }
+#endif
 
 static void tables_build(void)
 {
 	for (unsigned id = 1; id < SIP_HDR_COUNT; id++) {
-		unsigned s = slot_of(name_hash(rows[id].name));
+		unsigned s = sip_hdr_slot(name_hash(sip_hdr_rows[id].name));
 
-		while (name_slots[s])
-			s = (s + 1) & (NAME_SLOTS - 1);
-		name_slots[s] = (uint8_t)id;
-		if (rows[id].compact)
-			compact_ids[(rows[id].compact | 0x20) - 'a'] =
-				(uint8_t)id;
+		while (sip_hdr_slots[s])
+			s = (s + 1) & (SIP_HDR_SLOTS - 1);
+		sip_hdr_slots[s] = (uint8_t)id;
+#if defined(__SSE2__)
+		for (size_t i = 0; i < sip_hdr_rows[id].name.len && i < 16; i++)
+			sip_hdr_folded[id][i] =
+				(uint8_t)(sip_hdr_rows[id].name.p[i] | 0x20);
+		short_add(id);
+#endif
+		if (sip_hdr_rows[id].compact)
+			sip_hdr_compact[(sip_hdr_rows[id].compact | 0x20) -
+					'a'] = (uint8_t)id;
 	}
-	atomic_store_explicit(&tables_ready, true, memory_order_release);
+	atomic_store_explicit(&sip_hdr_ready, true, memory_order_release);
+}
+
+void sip_hdr_tables_build(void)
+{
+	pthread_once(&tables_once, tables_build);
 }
 
 struct slice sip_hdr_name(enum sip_hdr_id id)
 {
-	return (unsigned)id < SIP_HDR_COUNT ? rows[id].name : rows[0].name;
+	return (unsigned)id < SIP_HDR_COUNT ? sip_hdr_rows[id].name
+					    : sip_hdr_rows[0].name;
 }
 
 unsigned sip_hdr_flags(enum sip_hdr_id id)
 {
-	return (unsigned)id < SIP_HDR_COUNT ? rows[id].flags : 0;
-}
-
-enum sip_hdr_id sip_hdr_lookup_hashed(struct slice name, uint32_t hash)
-{
-	/* built once; after that one acquire load instead of pthread_once */
-	if (!atomic_load_explicit(&tables_ready, memory_order_acquire))
-		pthread_once(&tables_once, tables_build);
-	if (name.len == 1) {
-		unsigned c = (unsigned char)name.p[0] | 0x20u;
-
-		if (c >= 'a' && c <= 'z')
-			return (enum sip_hdr_id)compact_ids[c - 'a'];
-		return SIP_HDR_OTHER;
-	}
-	for (unsigned s = slot_of(hash);; s = (s + 1) & (NAME_SLOTS - 1)) {
-		unsigned id = name_slots[s];
-
-		if (id == 0)
-			return SIP_HDR_OTHER;
-		if (rows[id].name.len == name.len &&
-		    sip_token_caseeq(rows[id].name.p, name.p, name.len))
-			return (enum sip_hdr_id)id;
-	}
+	return (unsigned)id < SIP_HDR_COUNT ? sip_hdr_rows[id].flags : 0;
 }
 
 enum sip_hdr_id sip_hdr_lookup(struct slice name)
@@ -96,7 +98,8 @@ enum sip_hdr_id sip_hdr_lookup(struct slice name)
 		if (!sip_is((unsigned char)name.p[i], SIP_C_TOKEN))
 			return SIP_HDR_OTHER;
 	}
-	return sip_hdr_lookup_hashed(name, name_hash(name));
+	return name.len ? sip_hdr_find(name.p, name.len, name_hash(name))
+			: SIP_HDR_OTHER;
 }
 
 #if defined(__SSE2__)
@@ -104,19 +107,20 @@ enum sip_hdr_id sip_hdr_lookup(struct slice name)
 
 const char *sip_scan_line_end(const char *p, const char *end)
 {
-	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-	const __m128i nul = _mm_setzero_si128();
+	/* bytes 0x00 to 0x0d; then which of them is CR, LF or NUL */
+	const __m128i lo = _mm_set1_epi8(0x0d);
 
-	while (end - p >= 16) {
+	for (; end - p >= 16; p += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)),
-			_mm_cmpeq_epi8(v, nul));
-		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_min_epu8(v, lo), v));
 
-		if (mask)
-			return p + __builtin_ctz(mask);
-		p += 16;
+		for (; m; m &= m - 1) {
+			const char *q = p + __builtin_ctz(m);
+
+			if (*q == '\r' || *q == '\n' || *q == '\0')
+				return q;
+		}
 	}
 	while (p < end && *p != '\r' && *p != '\n' && *p != '\0')
 		p++;

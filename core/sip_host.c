@@ -10,18 +10,24 @@ const unsigned char sip_ctype[256] = {
 #define W SIP_C_WORD
 #define H SIP_C_HOST
 #define D SIP_C_DIGIT
+#define N SIP_C_LDH
+#define U SIP_C_UUSER
+#define P SIP_C_UPARAM
 	['\t'] = SIP_C_WS, ['\n'] = SIP_C_WS, ['\r'] = SIP_C_WS, [' '] = SIP_C_WS,
-	['!'] = T | W, ['%'] = T | W, ['*'] = T | W, ['_'] = T | W,
-	['+'] = T | W, ['`'] = T | W, ['\''] = T | W, ['~'] = T | W,
-	['-'] = T | W | H, ['.'] = T | W | H,
-	['('] = W, [')'] = W, ['<'] = W, ['>'] = W, ['\\'] = W, ['"'] = W,
-	['/'] = W, ['?'] = W, ['{'] = W, ['}'] = W,
-	[':'] = W | H, ['['] = W | H, [']'] = W | H,
-	['0'] = T | W | H | D, ['1'] = T | W | H | D, ['2'] = T | W | H | D,
-	['3'] = T | W | H | D, ['4'] = T | W | H | D, ['5'] = T | W | H | D,
-	['6'] = T | W | H | D, ['7'] = T | W | H | D, ['8'] = T | W | H | D,
-	['9'] = T | W | H | D,
-#define L(c) [c] = T | W | H
+	['!'] = T | W | U | P, ['%'] = T | W, ['*'] = T | W | U | P,
+	['_'] = T | W | U | P, ['+'] = T | W | U | P, ['`'] = T | W,
+	['\''] = T | W | U | P, ['~'] = T | W | U | P,
+	['-'] = T | W | H | N | U | P, ['.'] = T | W | H | U | P,
+	['('] = W | U | P, [')'] = W | U | P, ['<'] = W, ['>'] = W,
+	['\\'] = W, ['"'] = W, ['/'] = W | U | P, ['?'] = W | U, ['{'] = W,
+	['}'] = W, [':'] = W | H | P, ['['] = W | H | P, [']'] = W | H | P,
+	['&'] = U | P, ['$'] = U | P, ['='] = U, [','] = U, [';'] = U,
+	['0'] = T | W | H | D | N | U | P, ['1'] = T | W | H | D | N | U | P,
+	['2'] = T | W | H | D | N | U | P, ['3'] = T | W | H | D | N | U | P,
+	['4'] = T | W | H | D | N | U | P, ['5'] = T | W | H | D | N | U | P,
+	['6'] = T | W | H | D | N | U | P, ['7'] = T | W | H | D | N | U | P,
+	['8'] = T | W | H | D | N | U | P, ['9'] = T | W | H | D | N | U | P,
+#define L(c) [c] = T | W | H | N | U | P
 	L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'),
 	L('j'), L('k'), L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'),
 	L('s'), L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'),
@@ -33,6 +39,9 @@ const unsigned char sip_ctype[256] = {
 #undef W
 #undef H
 #undef D
+#undef N
+#undef U
+#undef P
 };
 /* clang-format on */
 
@@ -40,24 +49,21 @@ const unsigned char sip_ctype[256] = {
  * octet 0..255. */
 static bool ipv4_valid(struct slice s)
 {
-	unsigned octets = 0, val = 0, digits = 0;
+	const char *p = s.p, *end = s.p + s.len;
 
-	for (size_t i = 0; i <= s.len; i++) {
-		char c = i < s.len ? s.p[i] : '.';
+	for (int o = 0; o < 4; o++) {
+		const char *d;
+		unsigned v = 0;
 
-		if (c >= '0' && c <= '9') {
-			val = val * 10 + (unsigned)(c - '0');
-			if (++digits > 3 || val > 255)
-				return false;
-		} else if (c == '.') {
-			if (digits == 0 || ++octets > 4)
-				return false;
-			val = digits = 0;
-		} else {
+		if (o > 0 && (p == end || *p++ != '.'))
 			return false;
-		}
+		for (d = p; p < end && p - d < 3 && (unsigned)(*p - '0') < 10;
+		     p++)
+			v = v * 10 + (unsigned)(*p - '0');
+		if (p == d || v > 255)
+			return false;
 	}
-	return octets == 4;
+	return p == end;
 }
 
 /* IPv6address (RFC 3261 §25 / RFC 4291 §2.2): hex groups of 1-4 digits,
@@ -87,7 +93,8 @@ static bool ipv6_valid(struct slice s)
 		}
 		if (i < s.len && s.p[i] == '.') {
 			/* embedded IPv4 ends the address */
-			if (groups > 6 || !ipv4_valid(slice_sub(s, start, s.len)))
+			if (groups > 6 ||
+			    !ipv4_valid(slice_sub(s, start, s.len)))
 				return false;
 			groups += 2;
 			break;
@@ -156,12 +163,7 @@ int sip_host_parse(struct slice host, bool brackets, enum sip_host_kind *kind)
 		*kind = SIP_HOST_IPV6;
 		return 0;
 	}
-	if (!brackets && memchr(host.p, ':', host.len)) {
-		if (!ipv6_valid(host))
-			return EBADMSG;
-		*kind = SIP_HOST_IPV6;
-		return 0;
-	}
+	/* (all digits and dots: no ':', so no bare IPv6 either) */
 	for (size_t i = 0; i < host.len; i++) {
 		if (!(sip_is((unsigned char)host.p[i], SIP_C_DIGIT) ||
 		      host.p[i] == '.')) {
@@ -175,8 +177,46 @@ int sip_host_parse(struct slice host, bool brackets, enum sip_host_kind *kind)
 		*kind = SIP_HOST_IPV4;
 		return 0;
 	}
+	if (!brackets && memchr(host.p, ':', host.len)) {
+		if (!ipv6_valid(host))
+			return EBADMSG;
+		*kind = SIP_HOST_IPV6;
+		return 0;
+	}
 	if (!hostname_valid(host))
 		return EBADMSG;
 	*kind = SIP_HOST_NAME;
 	return 0;
+}
+
+/* The scalar sip_host_fast(): label by label. */
+const char *sip_host_fast_scalar(const char *p, const char *end,
+				 enum sip_host_kind *kind)
+{
+	const char *q = p;
+	unsigned all = SIP_C_DIGIT;
+
+	for (;;) {
+		const char *l = q;
+		unsigned t;
+
+		while (q < end &&
+		       ((t = sip_ctype[(unsigned char)*q]) & SIP_C_LDH)) {
+			all &= t;
+			q++;
+		}
+		if (q == l || *l == '-' || q[-1] == '-')
+			return NULL;
+		if (q == end || *q != '.')
+			break;
+		q++;
+	}
+	if (!all) {
+		*kind = SIP_HOST_NAME;
+		return q;
+	}
+	if (!ipv4_valid(slice_make(p, (size_t)(q - p))))
+		return NULL;
+	*kind = SIP_HOST_IPV4;
+	return q;
 }

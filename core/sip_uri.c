@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "duet/err.h"
+#include "sip_internal.h"
 
 /*
  * Character classes (RFC 3261 §25 unless noted), one bit each, looked up in a
@@ -439,16 +440,34 @@ static const struct {
 
 #define N_KNOWN (sizeof(known_params) / sizeof(known_params[0]))
 
-/* Index in known_params of a parameter name (case-insensitive), or N_KNOWN. */
-static size_t known_index(struct slice name)
+/* Index in known_params of a parameter name (case-insensitive), or N_KNOWN.
+ * The names differ in length, so the length picks the one candidate. */
+static inline size_t known_index(struct slice name)
 {
 	size_t k;
 
-	for (k = 0; k < N_KNOWN; k++) {
-		if (name_is(name, known_params[k].name, known_params[k].len))
-			break;
+	switch (name.len) {
+	case 9:
+		k = 0;
+		break;
+	case 4:
+		k = 1;
+		break;
+	case 6:
+		k = 2;
+		break;
+	case 3:
+		k = 3;
+		break;
+	case 5:
+		k = 4;
+		break;
+	default:
+		return N_KNOWN;
 	}
-	return k;
+	return name_is(name, known_params[k].name, known_params[k].len)
+		       ? k
+		       : N_KNOWN;
 }
 
 static struct slice *known_slot(struct sip_uri *u, size_t k)
@@ -483,8 +502,8 @@ static bool known_value_ok(enum known_check check, struct slice val)
  * Record a well-known parameter (names are case-insensitive). lr-param is a
  * flag but a value is tolerated ("lr=on" from RFC 2543-era proxies).
  */
-static int set_known_param(struct sip_uri *u, struct slice name,
-			   struct slice val, const char **why)
+static inline int set_known_param(struct sip_uri *u, struct slice name,
+				  struct slice val, const char **why)
 {
 	size_t k;
 
@@ -678,15 +697,20 @@ static enum sip_uri_scheme scheme_of(struct slice name)
 	return SIP_URI_OTHER;
 }
 
-int sip_uri_parse(struct sip_uri *uri, struct slice text, const char **why)
+int sip_uri_known_param(struct sip_uri *u, struct slice name, struct slice val)
+{
+	return set_known_param(u, name, val, NULL);
+}
+
+/* The full parser: every form of RFC 3261 §25, RFC 3966 and the rest;
+ * *uri is written only on success. */
+int sip_uri_parse_full(struct sip_uri *uri, struct slice text, const char **why)
 {
 	struct sip_uri u = { .raw = text };
 	const char *s = text.p;
 	size_t n = text.len, i = 0;
 	int err;
 
-	if (!uri || (!s && n))
-		return EINVAL;
 	/* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 	if (n > 0 && (cls(s[0]) & CC_ALPHA))
 		i = span(s, 0, n, CC_SCHEME);
@@ -710,6 +734,27 @@ int sip_uri_parse(struct sip_uri *uri, struct slice text, const char **why)
 	if (!err)
 		*uri = u;
 	return err;
+}
+
+int sip_uri_parse(struct sip_uri *uri, struct slice text, const char **why)
+{
+	struct sip_uri u;
+
+	if (!uri || (!text.p && text.len))
+		return EINVAL;
+	if (text.p && sip_uri_fast(&u, text.p, text.len, text.p + text.len)) {
+		*uri = u;
+		return 0;
+	}
+	return sip_uri_parse_full(uri, text, why);
+}
+
+int sip_uri_parse_in(struct sip_uri *uri, struct slice text, const char *rend,
+		     const char **why)
+{
+	if (sip_uri_fast(uri, text.p, text.len, rend))
+		return 0;
+	return sip_uri_parse_full(uri, text, why);
 }
 
 /*

@@ -9,9 +9,12 @@
  * ref-counted: sip_msg_ref() / sip_msg_unref(). The parsed fields are
  * read-only for everyone but the parser.
  *
- * A parse costs at most two allocations: one block for the message, its
- * header index and its bytes, and one for the parsed Via/Contact/Route/
- * Record-Route values.
+ * A parse costs at most two allocations: the message block (the message
+ * and its bytes) and a second one. The header index and the parsed Via/
+ * Contact/Route/Record-Route values are split between them: usually the
+ * values in the message block and the smaller index apart, the other way
+ * round for a message with more header fields than the parser indexes on
+ * its stack.
  */
 #ifndef DUET_SIP_MSG_H
 #define DUET_SIP_MSG_H
@@ -159,7 +162,7 @@ struct sip_msg {
 	struct slice body;
 
 	unsigned refs;
-	void *values; /* the second allocation (parsed values) */
+	void *values; /* the second allocation (header index or values) */
 };
 
 /**
