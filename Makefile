@@ -68,6 +68,15 @@ bench:
 	cmake --build $(BUILD) -j$(JOBS)
 	bench/run.sh $(BUILD)
 
+# The calls-per-second benchmark: SIPp -> duet / Kamailio / SIPp -> SIPp on
+# 127.0.0.1, about 10 minutes; see bench/cps/run.sh and bench/RESULTS.md.
+.PHONY: bench-cps
+bench-cps:
+	@scripts/install-deps.sh bench
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target duet
+	bench/cps/run.sh $(BUILD)
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
