@@ -107,7 +107,8 @@ cleanup() {
 	trap - EXIT INT TERM
 	# what this script started: the targets, the callees, and the background
 	# jobs (a subshell running `timeout sipp`); each with its children
-	all=("${pids[@]}" $(jobs -p))
+	# shellcheck disable=SC2207 # PIDs: no spaces
+	all=($(jobs -p) "${pids[@]}")
 	for p in "${all[@]}"; do
 		pgrep -P "$p" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
 		kill -TERM "$p" 2>/dev/null || true
@@ -184,16 +185,14 @@ alive() {
 }
 bound() { ss -Hunl "sport = :$1" 2>/dev/null | grep -q .; }
 wait_bound() { # PORT: until something listens there, at most 5 s
-	local i
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		bound "$1" && return 0
 		sleep 0.1
 	done
 	return 1
 }
 wait_free() { # PORT: until nothing listens there, at most 3 s
-	local i
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		bound "$1" || return 0
 		sleep 0.1
 	done
@@ -254,10 +253,10 @@ EOF
 }
 
 stop_target() {
-	local p=$1 i
+	local p=$1
 	[ -n "$p" ] || return 0
 	kill -TERM "$p" 2>/dev/null || true
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		alive "$p" || break
 		sleep 0.1
 	done
@@ -269,7 +268,7 @@ stop_target() {
 
 # start_uas TAG [TIMEOUT_S] -> uas_pid, statistics in $tmp/uas.TAG.csv
 start_uas() {
-	local f=$tmp/uas.$1.csv i
+	local f=$tmp/uas.$1.csv
 	rm -f "$f"
 	sipp -sf "$here/uas.xml" -t u1 -i 127.0.0.1 -p "$p_uas" -nostdin -l 200000 \
 		-timeout "${2:-600}s" -trace_stat -stf "$f" -fd 1 \
@@ -278,7 +277,7 @@ start_uas() {
 	uas_pid=$!
 	pids+=("$uas_pid")
 	wait_bound "$p_uas" || { echo "bench-cps: SIPp callee did not start" >&2; exit 1; }
-	for i in $(seq 30); do
+	for _ in $(seq 30); do
 		[ -s "$f" ] && break
 		sleep 0.1
 	done
@@ -319,7 +318,7 @@ run_uac() {
 
 # ------------------------------------------------------------ one step
 
-declare -A max_clean sustained cpu_us cpu_note mem_b mem_note dead hold_rates
+declare -A max_clean sustained cpu_us cpu_note mem_b mem_note dead
 declare -A clean_rates
 step_hdr() {
 	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %7s %7s %11s %8s %5s\n' \
@@ -423,15 +422,13 @@ sustain() {
 	done
 }
 
-mem_rows=()
 hold() {
 	local kind=$1 extra=${2:-} rate=$hold_rate best
-	local before up settled after hold_ms setup_s to i out cur cur2 fail sfail ok
+	local before up settled after hold_ms setup_s to out cur cur2 fail sfail ok
 	local per_up per_set state=alive uac_job
 	# a burst of setups as long as a ladder step: the ladder's clean rate
 	best=${max_clean[$kind]:-0}
 	[ "$best" -gt 0 ] && [ "$best" -lt "$rate" ] && rate=$best
-	hold_rates[$kind]=$rate
 	start_target "$kind" "$extra"
 	nap 1
 	before=$(mem_kb "$kind" "$tgt_pid")
@@ -442,7 +439,7 @@ hold() {
 	run_uac "hold.$kind" "$tgt_addr" "$rate" "$hold_n" "$hold_ms" "$to" "$hold_n" &
 	uac_job=$!
 	# all N placed, then answered
-	for i in $(seq $((setup_s * 10 + 300))); do
+	for _ in $(seq $((setup_s * 10 + 300))); do
 		out=$(stat_get "$tmp/uac.hold.$kind.csv" out)
 		[ "$out" -ge "$hold_n" ] && break
 		alive "$tgt_pid" || break
