@@ -24,14 +24,15 @@ static void error_at(struct checker *ck, const char *path, const char *msg)
 
 static const char *const top_keys[] = { "listen", "limits", "log_level",
 					"timers", "routes", NULL };
-static const char *const timer_keys[] = { "t1", "t2", "t4", "trying",
-					  "ring_timeout", "drain", NULL };
+static const char *const timer_keys[] = { "t1",	    "t2",	    "t4",
+					  "trying", "ring_timeout", "drain",
+					  NULL };
 static const char *const route_keys[] = { "name", "targets", NULL };
 static const char *const listen_keys[] = { "transport", "address", "port",
 					   NULL };
-static const char *const limit_keys[] = { "max_message_size", "max_headers",
+static const char *const limit_keys[] = { "max_message_size",  "max_headers",
 					  "max_header_length", "max_calls",
-					  NULL };
+					  "max_transactions",  NULL };
 
 static void unknown_keys(struct checker *ck, json_t *obj, const char *path,
 			 const char *const *known)
@@ -40,7 +41,8 @@ static void unknown_keys(struct checker *ck, json_t *obj, const char *path,
 	json_t *v;
 	char p[256];
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		bool ok = false;
 
 		for (const char *const *k = known; *k && !ok; k++)
@@ -94,7 +96,8 @@ static void limits(struct checker *ck, struct duet_config *cfg, json_t *lim)
 	} k[] = { { "max_message_size", 1024, 1 << 20 },
 		  { "max_headers", 16, 4096 },
 		  { "max_header_length", 256, 1 << 20 },
-		  { "max_calls", 0, 10000000 } };
+		  { "max_calls", 0, 10000000 },
+		  { "max_transactions", 1000, 100000000 } };
 	char path[64];
 
 	if (!lim)
@@ -104,7 +107,7 @@ static void limits(struct checker *ck, struct duet_config *cfg, json_t *lim)
 		return;
 	}
 	unknown_keys(ck, lim, "limits", limit_keys);
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
 		json_t *v = json_object_get(lim, k[i].key);
 		json_int_t n;
 
@@ -125,8 +128,10 @@ static void limits(struct checker *ck, struct duet_config *cfg, json_t *lim)
 			cfg->limits.max_headers = (unsigned)n;
 		} else if (i == 2) {
 			cfg->limits.max_header_len = (size_t)n;
-		} else {
+		} else if (i == 3) {
 			cfg->max_calls = (unsigned)n;
+		} else {
+			cfg->max_transactions = (unsigned)n;
 		}
 	}
 }
@@ -136,10 +141,13 @@ static void timers(struct checker *ck, struct duet_config *cfg, json_t *t)
 	static const struct {
 		const char *key;
 		json_int_t min, max;
-	} k[] = { { "t1", 10, 60000 },       { "t2", 10, 600000 },
-		  { "t4", 10, 600000 },      { "trying", 0, 60000 },
-		  { "ring_timeout", 0, 86400000 }, { "drain", 0, 3600000 } };
-	uint32_t *out[] = { &cfg->t1,     &cfg->t2,           &cfg->t4,
+	} k[] = { { "t1", 10, 60000 },
+		  { "t2", 10, 600000 },
+		  { "t4", 10, 600000 },
+		  { "trying", 0, 60000 },
+		  { "ring_timeout", 0, 86400000 },
+		  { "drain", 0, 3600000 } };
+	uint32_t *out[] = { &cfg->t1,	  &cfg->t2,	      &cfg->t4,
 			    &cfg->trying, &cfg->ring_timeout, &cfg->drain };
 	char path[64], msg[96];
 
@@ -205,8 +213,7 @@ static void routes(struct checker *ck, struct duet_config *cfg, json_t *r)
 	    strlen(json_string_value(uri)) >= sizeof(cfg->target) ||
 	    sip_uri_parse(&u, slice_cstr(json_string_value(uri)), NULL) ||
 	    (u.scheme != SIP_URI_SIP && u.scheme != SIP_URI_SIPS)) {
-		error_at(ck, "routes[0].targets[0].uri",
-			 "expected a SIP URI");
+		error_at(ck, "routes[0].targets[0].uri", "expected a SIP URI");
 		return;
 	}
 	snprintf(cfg->target, sizeof(cfg->target), "%s",

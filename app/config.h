@@ -26,6 +26,7 @@ struct duet_config {
 	unsigned listen_count;
 	struct sip_limits limits;
 	unsigned max_calls;      /* limits.max_calls; 0 = no limit */
+	unsigned max_transactions; /* limits.max_transactions; 0: default */
 	enum duet_log_level log_level;
 	/* timers, ms */
 	uint32_t t1, t2, t4, trying, ring_timeout, drain;

@@ -84,8 +84,7 @@ static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
 		reply(d, st, req, 505);
 		return;
 	}
-	if (d->draining && req->method == SIP_METHOD_INVITE &&
-	    !req->to.tag.p) {
+	if (d->draining && req->method == SIP_METHOD_INVITE && !req->to.tag.p) {
 		reply(d, st, req, 503); /* shutting down: no new calls */
 		return;
 	}
@@ -133,13 +132,12 @@ static int route_default(const struct sip_msg *invite,
 	}
 	err = policy_decision_set_route(dec, slice_cstr(d->cfg->route_name));
 	if (!err)
-		err = policy_decision_add_target(
-			dec, slice_cstr(d->cfg->target), 0);
+		err = policy_decision_add_target(dec,
+						 slice_cstr(d->cfg->target), 0);
 	return err;
 }
 
-static void on_recv(struct sip_msg *msg, const struct tp_source *src,
-		    void *arg)
+static void on_recv(struct sip_msg *msg, const struct tp_source *src, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -205,8 +203,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	LOG_INFO("signal %d: draining %u calls for %u ms", (int)sig,
-		 st.active, (unsigned)d->cfg->drain);
+	LOG_INFO("signal %d: draining %u calls for %u ms", (int)sig, st.active,
+		 (unsigned)d->cfg->drain);
 	d->draining = true;
 	wheel_timer_start(d->wheel, &d->drain_timer, d->cfg->drain);
 	event_add(d->stop_check, &(struct timeval){ 0, 200000 });
@@ -259,6 +257,8 @@ int daemon_run(const struct duet_config *cfg)
 					      .t2 = cfg->t2,
 					      .t4 = cfg->t4,
 					      .trying = cfg->trying };
+	if (cfg->max_transactions)
+		xcfg.max_transactions = cfg->max_transactions;
 	calls_config_default(&ccfg);
 	ccfg.t1 = cfg->t1;
 	ccfg.t2 = cfg->t2;

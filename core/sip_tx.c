@@ -13,15 +13,15 @@
 void txl_config_default(struct txl_config *cfg)
 {
 	cfg->timers = SIP_TX_TIMERS_DEFAULT;
-	cfg->max_transactions = 100000;
+	cfg->max_transactions = 500000;
 }
 
 static void on_retx_timer(struct wheel_timer *t, void *arg);
 static void on_life_timer(struct wheel_timer *t, void *arg);
 
-int txl_new(struct txl **out, struct wheel *wheel,
-	    const struct txl_config *cfg, txl_send_fn *send, void *send_arg,
-	    const struct txl_ops *ops, void *arg)
+int txl_new(struct txl **out, struct wheel *wheel, const struct txl_config *cfg,
+	    txl_send_fn *send, void *send_arg, const struct txl_ops *ops,
+	    void *arg)
 {
 	struct txl *l;
 
@@ -37,6 +37,15 @@ int txl_new(struct txl **out, struct wheel *wheel,
 	if (l->cfg.timers.t1 == 0 || l->cfg.timers.t2 < l->cfg.timers.t1) {
 		duet_free(l);
 		return EINVAL;
+	}
+	l->mask = TXL_BUCKETS_MIN - 1;
+	l->buckets = duet_calloc(TXL_BUCKETS_MIN, sizeof(*l->buckets));
+	l->merge = duet_calloc(TXL_BUCKETS_MIN, sizeof(*l->merge));
+	if (!l->buckets || !l->merge) {
+		duet_free(l->buckets);
+		duet_free(l->merge);
+		duet_free(l);
+		return ENOMEM;
 	}
 	l->wheel = wheel;
 	l->send = send;
@@ -68,7 +77,7 @@ void txl_free(struct txl *l)
 {
 	if (!l)
 		return;
-	for (unsigned i = 0; i < TXL_BUCKETS; i++) {
+	for (uint32_t i = 0; i <= l->mask; i++) {
 		while (l->buckets[i]) {
 			struct sip_tx *tx = l->buckets[i];
 
@@ -76,6 +85,8 @@ void txl_free(struct txl *l)
 			tx_free(tx);
 		}
 	}
+	duet_free(l->buckets);
+	duet_free(l->merge);
 	duet_free(l);
 }
 
@@ -152,8 +163,8 @@ static void tx_enter(struct sip_tx *tx, enum sip_tx_state next)
 		break;
 	case TXS_ACCEPTED: /* L (IST) and M (ICT), RFC 6026 §8.4, §8.7 */
 		wheel_timer_cancel(&tx->retx);
-		start_life(tx, tx->kind == SIP_TX_ICT ? TXE_TIMER_M
-						       : TXE_TIMER_L,
+		start_life(tx,
+			   tx->kind == SIP_TX_ICT ? TXE_TIMER_M : TXE_TIMER_L,
 			   t64(tx));
 		break;
 	case TXS_TERMINATED:
@@ -275,9 +286,9 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	if (!tx->ended) {
 		tx_enter(tx, (enum sip_tx_state)r.next);
 		/* a retransmission timer that fired and stays: next interval */
-		if (tx->state == before && (ev == TXE_TIMER_A ||
-					    ev == TXE_TIMER_E ||
-					    ev == TXE_TIMER_G))
+		if (tx->state == before &&
+		    (ev == TXE_TIMER_A || ev == TXE_TIMER_E ||
+		     ev == TXE_TIMER_G))
 			start_retx(tx, ev, next_interval(tx));
 		if (r.action & TXA_TIMEOUT)
 			tx_end(tx, ETIMEDOUT);
@@ -339,9 +350,9 @@ struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 	tx->l = l;
 	tx->kind = kind;
 	tx->req = sip_msg_ref(req);
-	tx->state = kind == SIP_TX_ICT ? TXS_CALLING
-		  : kind == SIP_TX_IST ? TXS_PROCEEDING
-				       : TXS_TRYING;
+	tx->state = kind == SIP_TX_ICT	 ? TXS_CALLING
+		    : kind == SIP_TX_IST ? TXS_PROCEEDING
+					 : TXS_TRYING;
 	wheel_timer_init(&tx->retx, on_retx_timer, tx);
 	wheel_timer_init(&tx->life, on_life_timer, tx);
 	l->stats.created[kind]++;
@@ -375,15 +386,14 @@ void tx_start(struct sip_tx *tx)
 	}
 }
 
-int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf,
-		 size_t len)
+int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len)
 {
 	enum sip_tx_event ev;
 	char *copy;
 	int err = 0;
 
-	if ((st->kind != SIP_TX_IST && st->kind != SIP_TX_NIST) ||
-	    code < 100 || code > 699 || st->ended)
+	if ((st->kind != SIP_TX_IST && st->kind != SIP_TX_NIST) || code < 100 ||
+	    code > 699 || st->ended)
 		return EINVAL;
 	ev = code < 200 ? TXE_TU_1XX : code < 300 ? TXE_TU_2XX : TXE_TU_FINAL;
 	if (sip_tx_rule(st->kind, st->state, ev).action & TXA_INVALID)

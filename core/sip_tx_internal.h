@@ -8,7 +8,9 @@
 
 #include <string.h>
 
-#define TXL_BUCKETS 4096 /* a power of two */
+/* The match tables start with this many buckets (a power of two) and
+ * double whenever live transactions outnumber the buckets. */
+#define TXL_BUCKETS_MIN 1024
 
 struct sip_tx {
 	struct txl *l;
@@ -50,8 +52,9 @@ struct txl {
 	const struct txl_ops *ops;
 	void *arg;
 	struct txl_stats stats;
-	struct sip_tx *buckets[TXL_BUCKETS];
-	struct sip_tx *merge[TXL_BUCKETS];
+	struct sip_tx **buckets; /* by server or client key */
+	struct sip_tx **merge;   /* §8.2.2.2 merge detection, by merge key */
+	uint32_t mask;           /* bucket count - 1, for both tables */
 };
 
 struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,

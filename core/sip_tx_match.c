@@ -101,8 +101,7 @@ static struct sip_tx *find_server(struct txl *l, const struct sip_msg *m,
 {
 	uint32_t key = server_key(m, method);
 
-	for (struct sip_tx *tx = l->buckets[key & (TXL_BUCKETS - 1)]; tx;
-	     tx = tx->next) {
+	for (struct sip_tx *tx = l->buckets[key & l->mask]; tx; tx = tx->next) {
 		if (tx->key == key && !tx->ended &&
 		    server_matches(tx, m, method))
 			return tx;
@@ -116,8 +115,7 @@ static struct sip_tx *find_client(struct txl *l, const struct sip_msg *m)
 	struct slice branch = m->vias[0].branch;
 	uint32_t key = client_key(branch, m->cseq_method_text);
 
-	for (struct sip_tx *tx = l->buckets[key & (TXL_BUCKETS - 1)]; tx;
-	     tx = tx->next) {
+	for (struct sip_tx *tx = l->buckets[key & l->mask]; tx; tx = tx->next) {
 		if (tx->key == key && !tx->ended &&
 		    (tx->kind == SIP_TX_ICT || tx->kind == SIP_TX_NICT) &&
 		    slice_eq(tx->branch, branch) &&
@@ -127,9 +125,49 @@ static struct sip_tx *find_client(struct txl *l, const struct sip_msg *m)
 	return NULL;
 }
 
+/* Double both tables; on allocation failure keep the old ones (longer
+ * chains, still correct). */
+static void grow_tables(struct txl *l)
+{
+	uint32_t n = (l->mask + 1) * 2, mask = n - 1;
+	struct sip_tx **b = duet_calloc(n, sizeof(*b));
+	struct sip_tx **m = duet_calloc(n, sizeof(*m));
+
+	if (!b || !m) {
+		duet_free(b);
+		duet_free(m);
+		return;
+	}
+	for (uint32_t i = 0; i <= l->mask; i++) {
+		while (l->buckets[i]) {
+			struct sip_tx *tx = l->buckets[i];
+
+			l->buckets[i] = tx->next;
+			tx->next = b[tx->key & mask];
+			b[tx->key & mask] = tx;
+		}
+		while (l->merge[i]) {
+			struct sip_tx *tx = l->merge[i];
+
+			l->merge[i] = tx->merge_next;
+			tx->merge_next = m[tx->merge_key & mask];
+			m[tx->merge_key & mask] = tx;
+		}
+	}
+	duet_free(l->buckets);
+	duet_free(l->merge);
+	l->buckets = b;
+	l->merge = m;
+	l->mask = mask;
+}
+
 static void link_tx(struct txl *l, struct sip_tx *tx, uint32_t key)
 {
-	struct sip_tx **b = &l->buckets[key & (TXL_BUCKETS - 1)];
+	struct sip_tx **b;
+
+	if (l->stats.live > l->mask && l->mask < (1u << 30))
+		grow_tables(l);
+	b = &l->buckets[key & l->mask];
 
 	tx->key = key;
 	tx->next = *b;
@@ -139,7 +177,7 @@ static void link_tx(struct txl *l, struct sip_tx *tx, uint32_t key)
 
 void txl_unlink(struct txl *l, struct sip_tx *tx)
 {
-	struct sip_tx **pp = &l->buckets[tx->key & (TXL_BUCKETS - 1)];
+	struct sip_tx **pp = &l->buckets[tx->key & l->mask];
 
 	for (; *pp; pp = &(*pp)->next) {
 		if (*pp == tx) {
@@ -149,7 +187,7 @@ void txl_unlink(struct txl *l, struct sip_tx *tx)
 		}
 	}
 	if (tx->in_merge) {
-		pp = &l->merge[tx->merge_key & (TXL_BUCKETS - 1)];
+		pp = &l->merge[tx->merge_key & l->mask];
 		for (; *pp; pp = &(*pp)->merge_next) {
 			if (*pp == tx) {
 				*pp = tx->merge_next;
@@ -164,7 +202,7 @@ void txl_unlink(struct txl *l, struct sip_tx *tx)
  * equal those of a transaction it did not match was merged upstream. */
 static bool is_merged(struct txl *l, const struct sip_msg *m, uint32_t mk)
 {
-	for (struct sip_tx *tx = l->merge[mk & (TXL_BUCKETS - 1)]; tx;
+	for (struct sip_tx *tx = l->merge[mk & l->mask]; tx;
 	     tx = tx->merge_next) {
 		const struct sip_msg *r = tx->req;
 
@@ -193,8 +231,8 @@ static void reply_stateless(struct txl *l, const struct sip_msg *m,
 	sip_writer_free(&w);
 }
 
-static void response_dest(const struct sip_msg *m,
-			  const struct tp_source *src, struct tp_dest *dest)
+static void response_dest(const struct sip_msg *m, const struct tp_source *src,
+			  struct tp_dest *dest)
 {
 	/* a sent-by host name needs DNS (RFC 3263 §5); until then the
 	 * source address is the best place to answer */
@@ -225,8 +263,8 @@ static void stamp_init(struct sip_tx *tx, const struct sip_msg *m,
 static void new_server_tx(struct txl *l, struct sip_msg *m,
 			  const struct tp_source *src)
 {
-	enum sip_tx_kind kind = m->method == SIP_METHOD_INVITE ? SIP_TX_IST
-							       : SIP_TX_NIST;
+	enum sip_tx_kind kind =
+		m->method == SIP_METHOD_INVITE ? SIP_TX_IST : SIP_TX_NIST;
 	bool no_tag = !m->to.tag.p;
 	uint32_t mk = no_tag ? merge_key(m) : 0;
 	bool merged = no_tag && is_merged(l, m, mk);
@@ -248,7 +286,7 @@ static void new_server_tx(struct txl *l, struct sip_msg *m,
 	stamp_init(tx, m, src);
 	link_tx(l, tx, server_key(m, match_method(m)));
 	if (no_tag && !merged) {
-		struct sip_tx **b = &l->merge[mk & (TXL_BUCKETS - 1)];
+		struct sip_tx **b = &l->merge[mk & l->mask];
 
 		tx->merge_key = mk;
 		tx->merge_next = *b;
@@ -343,9 +381,9 @@ int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 	if (!req->is_request || req->method == SIP_METHOD_ACK ||
 	    req->via_count == 0 || !has_cookie(req->vias[0].branch))
 		return EINVAL;
-	tx = tx_alloc(l, req->method == SIP_METHOD_INVITE ? SIP_TX_ICT
-							  : SIP_TX_NICT,
-		      req);
+	tx = tx_alloc(
+		l, req->method == SIP_METHOD_INVITE ? SIP_TX_ICT : SIP_TX_NICT,
+		req);
 	if (!tx)
 		return l->stats.live >= l->cfg.max_transactions ? EMSGSIZE
 								: ENOMEM;
@@ -396,8 +434,8 @@ void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
 		else
 			sip_writer_free(&w);
 	}
-	if (tx->ack && tx->l->send(&tx->dest, tx->ack, tx->ack_len,
-				   tx->l->send_arg)) {
+	if (tx->ack &&
+	    tx->l->send(&tx->dest, tx->ack, tx->ack_len, tx->l->send_arg)) {
 		tx->l->stats.transport_errors++;
 		tx->pending_error = true; /* figure 5: inform TU */
 	}

@@ -383,7 +383,7 @@ static void test_tables_names(void **state)
 /* ------------------------------------------------------------------ */
 
 #define MAX_SENT 64
-#define MAX_TX 16
+#define MAX_TX 3000 /* test_table_growth feeds this many */
 
 struct sent {
 	char *buf; /* duet_malloc'd copy */
@@ -1866,7 +1866,7 @@ static void test_max_transactions(void **state)
 
 	(void)state;
 	txl_config_default(&cfg);
-	assert_int_equal(cfg.max_transactions, 100000);
+	assert_int_equal(cfg.max_transactions, 500000);
 	assert_int_equal(cfg.timers.t1, T1);
 	assert_int_equal(cfg.timers.t2, T2);
 	assert_int_equal(cfg.timers.t4, T4);
@@ -1891,10 +1891,37 @@ static void test_max_transactions(void **state)
 	fx_done(&f, false);
 }
 
+/* The match tables start at 1024 buckets and double as transactions
+ * arrive; every transaction is still found (retransmissions absorbed,
+ * ACKs matched) after several doublings. */
+static void test_table_growth(void **state)
+{
+	struct fx f;
+	char br[MAX_TX][32], cid[MAX_TX][32];
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	for (unsigned i = 0; i < MAX_TX; i++) {
+		snprintf(br[i], sizeof(br[i]), "z9hG4bKgrow%u", i);
+		snprintf(cid[i], sizeof(cid[i]), "grow%u@192.0.2.10", i);
+		feed_req(&f, &(struct req_spec){ .branch = br[i],
+						 .call_id = cid[i] });
+	}
+	assert_int_equal(f.nreq, MAX_TX);
+	assert_int_equal(stats(&f).live, MAX_TX);
+	for (unsigned i = 0; i < MAX_TX; i++) /* all retransmissions */
+		feed_req(&f, &(struct req_spec){ .branch = br[i],
+						 .call_id = cid[i] });
+	assert_int_equal(f.nreq, MAX_TX);
+	assert_int_equal(stats(&f).live, MAX_TX);
+	fx_done(&f, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_tables_expectation_sane),
+		LEAK_TEST(test_table_growth),
 		LEAK_TEST(test_tables_walk),
 		LEAK_TEST(test_tables_names),
 		LEAK_TEST(test_ict_udp_timer_b),

@@ -163,7 +163,7 @@ typedef int txl_send_fn(const struct tp_dest *dest, const char *buf,
 
 struct txl_config {
 	struct sip_tx_timers timers;
-	unsigned max_transactions; /* default 100000; new ones get 503 */
+	unsigned max_transactions; /* default 500000; new ones get 503 */
 };
 
 void txl_config_default(struct txl_config *cfg);
