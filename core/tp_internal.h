@@ -10,6 +10,8 @@
 #include "duet/transport.h"
 #include "duet/wheel.h"
 
+#define TP_UDP_BATCH 8 /* datagrams per recvmmsg */
+
 struct bufferevent;
 struct evconnlistener;
 struct event;
@@ -56,7 +58,8 @@ struct transport {
 	struct tp_listener *listeners;
 	struct tp_conn *buckets[TP_BUCKETS];
 	struct tp_conn *lingering;
-	char *udp_buf; /* cfg.limits.max_msg_size + 1 bytes */
+	char *udp_buf; /* TP_UDP_BATCH buffers of cfg.limits.max_msg_size + 1
+			  bytes, one per datagram of a recvmmsg */
 	struct transport_stats stats;
 };
 

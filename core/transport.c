@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The transport object, listeners and UDP (RFC 3261 §18.1.1, §18.2.1,
  * §18.3; RFC 5626 §4.4.1); stream connections live in tp_conn.c. */
+#define _GNU_SOURCE /* recvmmsg */
 #include "tp_internal.h"
 
 #include <errno.h>
@@ -18,7 +19,7 @@
 
 /* Datagrams read per readable event before other events get a turn; the
  * event is level-triggered, so what is left is read on the next turn. */
-#define UDP_BURST 64
+#define UDP_BURST 64 /* datagrams read per readiness event at most */
 #define TCP_BACKLOG 128
 #define ACCEPT_RETRY_MS 100
 
@@ -60,7 +61,9 @@ int transport_new(struct transport **out, struct event_base *base,
 	if (ops)
 		t->ops = *ops;
 	t->arg = arg;
-	t->udp_buf = duet_malloc(t->cfg.limits.max_msg_size + 1);
+	/* untouched pages of the buffers cost no resident memory */
+	t->udp_buf =
+		duet_malloc(TP_UDP_BATCH * (t->cfg.limits.max_msg_size + 1));
 	if (!t->udp_buf) {
 		duet_free(t);
 		return ENOMEM;
@@ -304,10 +307,10 @@ static bool udp_keepalive(const char *p, size_t n)
 }
 
 /* One datagram is one message (§18.3). */
-static void udp_deliver(struct transport *t, size_t n,
+static void udp_deliver(struct transport *t, const char *buf, size_t n,
 			const struct tp_source *src)
 {
-	const char *buf = t->udp_buf, *why = NULL;
+	const char *why = NULL;
 	size_t max = t->cfg.limits.max_msg_size;
 	struct sip_msg *msg = NULL;
 	int err;
@@ -336,30 +339,54 @@ static void udp_deliver(struct transport *t, size_t n,
 	sip_msg_unref(msg);
 }
 
+/*
+ * recvmmsg reads up to TP_UDP_BATCH datagrams per call; a short batch
+ * means the socket is drained, so the common case of one waiting
+ * datagram costs one call, not a second one failing with EAGAIN.
+ */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tp_listener *l = arg;
 	struct transport *t = l->t;
 	size_t cap = t->cfg.limits.max_msg_size + 1;
+	struct tp_source src[TP_UDP_BATCH];
+	struct mmsghdr mm[TP_UDP_BATCH];
+	struct iovec iov[TP_UDP_BATCH];
 
 	(void)what;
-	for (int i = 0; i < UDP_BURST; i++) {
-		struct tp_source src = { .proto = SIP_PROTO_UDP,
-					 .local = l->addr };
-		ssize_t n;
+	for (int done = 0; done < UDP_BURST;) {
+		int n;
 
-		src.remote.len = sizeof(src.remote.ss);
-		/* MSG_TRUNC: n is the datagram's real size, even if larger */
-		n = recvfrom(fd, t->udp_buf, cap, MSG_TRUNC,
-			     (struct sockaddr *)&src.remote.ss,
-			     &src.remote.len);
+		for (int i = 0; i < TP_UDP_BATCH; i++) {
+			src[i] = (struct tp_source){ .proto = SIP_PROTO_UDP,
+						     .local = l->addr };
+			iov[i].iov_base = t->udp_buf + (size_t)i * cap;
+			iov[i].iov_len = cap;
+			mm[i].msg_hdr = (struct msghdr){
+				.msg_name = &src[i].remote.ss,
+				.msg_namelen = sizeof(src[i].remote.ss),
+				.msg_iov = &iov[i],
+				.msg_iovlen = 1,
+			};
+			mm[i].msg_len = 0;
+		}
+		/* MSG_TRUNC: msg_len is the datagram's real size, even if
+		 * larger than the buffer (udp_deliver refuses it) */
+		n = recvmmsg(fd, mm, TP_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC,
+			     NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			break; /* EAGAIN; ICMP errors belong to no message */
+			return; /* EAGAIN; ICMP errors belong to no message */
 		}
-		t->stats.rx_bytes += (uint64_t)n;
-		udp_deliver(t, (size_t)n, &src);
+		for (int i = 0; i < n; i++) {
+			src[i].remote.len = mm[i].msg_hdr.msg_namelen;
+			t->stats.rx_bytes += mm[i].msg_len;
+			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src[i]);
+		}
+		if (n < TP_UDP_BATCH)
+			return; /* drained */
+		done += n;
 	}
 }
 
