@@ -61,6 +61,7 @@ static void tx_free(struct sip_tx *tx)
 	wheel_timer_cancel(&tx->retx);
 	wheel_timer_cancel(&tx->life);
 	sip_msg_unref(tx->req);
+	duet_free(tx->match);
 	tp_conn_unref(tx->src.conn);
 	tp_conn_unref(tx->dest.conn);
 	duet_free(tx->resp);
@@ -194,7 +195,7 @@ static void send_100(struct sip_tx *tx)
 {
 	struct sip_writer w;
 
-	if (tx->resp) /* the TU already answered something */
+	if (tx->resp || !tx->req) /* the TU already answered something */
 		return;
 	sip_writer_init(&w, 512);
 	sip_build_response_head_stamped(&w, tx->req, 100, SLICE_NULL,
@@ -259,7 +260,7 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 		l->stats.retransmissions_absorbed++;
 	if ((r.action & TXA_SEND) && tx_send(tx, tx->resp, tx->resp_len))
 		tx->pending_error = true;
-	if (r.action & TXA_RETX_REQ) {
+	if ((r.action & TXA_RETX_REQ) && tx->req) {
 		if (tx_send(tx, tx->req->buf, tx->req->len) == 0)
 			l->stats.retransmissions_sent++;
 		else
@@ -285,6 +286,10 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	}
 	if (!tx->ended) {
 		tx_enter(tx, (enum sip_tx_state)r.next);
+		/* lingering: only matching needs the request now */
+		if (tx->state == TXS_COMPLETED || tx->state == TXS_CONFIRMED ||
+		    tx->state == TXS_ACCEPTED)
+			tx_compact(tx);
 		/* a retransmission timer that fired and stays: next interval */
 		if (tx->state == before &&
 		    (ev == TXE_TIMER_A || ev == TXE_TIMER_E ||

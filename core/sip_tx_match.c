@@ -76,24 +76,95 @@ static uint32_t merge_key(const struct sip_msg *m)
 static bool server_matches(const struct sip_tx *st, const struct sip_msg *m,
 			   struct slice method)
 {
-	const struct sip_msg *r = st->req;
-	const struct sip_via *a = &m->vias[0], *b = &r->vias[0];
+	const struct sip_via *a = &m->vias[0];
+	struct tx_match r;
 
 	if (st->kind != SIP_TX_IST && st->kind != SIP_TX_NIST)
 		return false;
-	if (!slice_eq(method, r->cseq_method_text))
+	tx_match_view(st, &r);
+	if (!slice_eq(method, r.method))
 		return false;
 	if (has_cookie(a->branch))
-		return slice_eq(a->branch, b->branch) &&
-		       slice_caseeq(a->host, b->host) && a->port == b->port;
+		return slice_eq(a->branch, r.branch) &&
+		       slice_caseeq(a->host, r.via_host) &&
+		       a->port == r.via_port;
 	/* RFC 2543 fallback (§17.2.3): Request-URI, tags, Call-ID, CSeq
 	 * number and top Via; an ACK's To tag is the one of our response,
 	 * so it is not compared */
-	return !has_cookie(b->branch) && slice_eq(m->call_id, r->call_id) &&
-	       m->cseq == r->cseq && slice_eq(m->from.tag, r->from.tag) &&
-	       (m->method == SIP_METHOD_ACK ||
-		slice_eq(m->to.tag, r->to.tag)) &&
-	       slice_eq(m->ruri.raw, r->ruri.raw) && slice_eq(a->raw, b->raw);
+	return !has_cookie(r.branch) && slice_eq(m->call_id, r.call_id) &&
+	       m->cseq == r.cseq && slice_eq(m->from.tag, r.from_tag) &&
+	       (m->method == SIP_METHOD_ACK || slice_eq(m->to.tag, r.to_tag)) &&
+	       slice_eq(m->ruri.raw, r.ruri) && slice_eq(a->raw, r.via_raw);
+}
+
+/* Copy s into *at and return the copy's slice (empty stays empty, NULL
+ * stays NULL: has_cookie and tags tell them apart). */
+static struct slice keep(char **at, struct slice s)
+{
+	struct slice out;
+
+	if (!s.p)
+		return SLICE_NULL;
+	memcpy(*at, s.p, s.len);
+	out = slice_make(*at, s.len);
+	*at += s.len;
+	return out;
+}
+
+void tx_match_view(const struct sip_tx *tx, struct tx_match *out)
+{
+	const struct sip_msg *r = tx->req;
+
+	if (!r) {
+		*out = *tx->match;
+		return;
+	}
+	*out = (struct tx_match){ .branch = r->vias[0].branch,
+				  .via_host = r->vias[0].host,
+				  .via_raw = r->vias[0].raw,
+				  .method = r->cseq_method_text,
+				  .call_id = r->call_id,
+				  .from_tag = r->from.tag,
+				  .to_tag = r->to.tag,
+				  .ruri = r->ruri.raw,
+				  .via_port = r->vias[0].port,
+				  .cseq = r->cseq };
+}
+
+void tx_compact(struct sip_tx *tx)
+{
+	struct tx_match v;
+	struct tx_match *m;
+	char *at;
+	size_t n;
+	bool full;
+
+	if (!tx->req)
+		return;
+	tx_match_view(tx, &v);
+	/* the RFC 2543 fallback compares more of the request */
+	full = !has_cookie(v.branch);
+	if (!full)
+		v.via_raw = v.to_tag = v.ruri = SLICE_NULL;
+	n = v.branch.len + v.via_host.len + v.via_raw.len + v.method.len +
+	    v.call_id.len + v.from_tag.len + v.to_tag.len + v.ruri.len;
+	m = duet_malloc(sizeof(*m) + n);
+	if (!m)
+		return;
+	at = (char *)(m + 1);
+	*m = v;
+	m->branch = keep(&at, v.branch);
+	m->via_host = keep(&at, v.via_host);
+	m->via_raw = keep(&at, v.via_raw);
+	m->method = keep(&at, v.method);
+	m->call_id = keep(&at, v.call_id);
+	m->from_tag = keep(&at, v.from_tag);
+	m->to_tag = keep(&at, v.to_tag);
+	m->ruri = keep(&at, v.ruri);
+	tx->match = m;
+	tx->branch = m->branch;
+	sip_msg_unref(tx->req);
+	tx->req = NULL;
 }
 
 static struct sip_tx *find_server(struct txl *l, const struct sip_msg *m,
@@ -119,7 +190,9 @@ static struct sip_tx *find_client(struct txl *l, const struct sip_msg *m)
 		if (tx->key == key && !tx->ended &&
 		    (tx->kind == SIP_TX_ICT || tx->kind == SIP_TX_NICT) &&
 		    slice_eq(tx->branch, branch) &&
-		    slice_eq(tx->req->cseq_method_text, m->cseq_method_text))
+		    slice_eq(tx->req ? tx->req->cseq_method_text
+				     : tx->match->method,
+			     m->cseq_method_text))
 			return tx;
 	}
 	return NULL;
@@ -204,11 +277,14 @@ static bool is_merged(struct txl *l, const struct sip_msg *m, uint32_t mk)
 {
 	for (struct sip_tx *tx = l->merge[mk & l->mask]; tx;
 	     tx = tx->merge_next) {
-		const struct sip_msg *r = tx->req;
+		struct tx_match r;
 
-		if (tx->merge_key == mk && slice_eq(r->call_id, m->call_id) &&
-		    slice_eq(r->from.tag, m->from.tag) && r->cseq == m->cseq &&
-		    slice_eq(r->cseq_method_text, m->cseq_method_text))
+		if (tx->merge_key != mk)
+			continue;
+		tx_match_view(tx, &r);
+		if (slice_eq(r.call_id, m->call_id) &&
+		    slice_eq(r.from_tag, m->from.tag) && r.cseq == m->cseq &&
+		    slice_eq(r.method, m->cseq_method_text))
 			return true;
 	}
 	return false;
@@ -413,6 +489,9 @@ void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
 {
 	const struct sip_msg *r = tx->req;
 	const struct sip_hdr *h;
+
+	if (!r && !tx->ack)
+		return; /* compacted before any final: nothing to ACK */
 	struct sip_writer w;
 	char num[16];
 

@@ -13,7 +13,10 @@ struct row {
 	uint8_t set;
 };
 
-#define R(a, n) { (uint16_t)(a), (uint8_t)(n), 1 }
+#define R(a, n)                                                                \
+	{                                                                      \
+		(uint16_t)(a), (uint8_t)(n), 1                                 \
+	}
 
 #define PASS TXA_PASS
 #define SEND TXA_SEND
@@ -149,16 +152,24 @@ static const struct row rules[SIP_TX_KIND_COUNT][TXS_COUNT][TXE_COUNT] = {
 
 /* The states each machine has; an unused state is never entered. */
 static const bool used[SIP_TX_KIND_COUNT][TXS_COUNT] = {
-	[SIP_TX_ICT] = { [TXS_CALLING] = true, [TXS_PROCEEDING] = true,
-			 [TXS_COMPLETED] = true, [TXS_ACCEPTED] = true,
+	[SIP_TX_ICT] = { [TXS_CALLING] = true,
+			 [TXS_PROCEEDING] = true,
+			 [TXS_COMPLETED] = true,
+			 [TXS_ACCEPTED] = true,
 			 [TXS_TERMINATED] = true },
-	[SIP_TX_NICT] = { [TXS_TRYING] = true, [TXS_PROCEEDING] = true,
-			  [TXS_COMPLETED] = true, [TXS_TERMINATED] = true },
-	[SIP_TX_IST] = { [TXS_PROCEEDING] = true, [TXS_COMPLETED] = true,
-			 [TXS_CONFIRMED] = true, [TXS_ACCEPTED] = true,
+	[SIP_TX_NICT] = { [TXS_TRYING] = true,
+			  [TXS_PROCEEDING] = true,
+			  [TXS_COMPLETED] = true,
+			  [TXS_TERMINATED] = true },
+	[SIP_TX_IST] = { [TXS_PROCEEDING] = true,
+			 [TXS_COMPLETED] = true,
+			 [TXS_CONFIRMED] = true,
+			 [TXS_ACCEPTED] = true,
 			 [TXS_TERMINATED] = true },
-	[SIP_TX_NIST] = { [TXS_TRYING] = true, [TXS_PROCEEDING] = true,
-			  [TXS_COMPLETED] = true, [TXS_TERMINATED] = true },
+	[SIP_TX_NIST] = { [TXS_TRYING] = true,
+			  [TXS_PROCEEDING] = true,
+			  [TXS_COMPLETED] = true,
+			  [TXS_TERMINATED] = true },
 };
 
 /* Every pair not written above: a stale timer (one whose state has been
@@ -190,7 +201,7 @@ bool sip_tx_state_used(enum sip_tx_kind kind, enum sip_tx_state state)
 const char *sip_tx_state_name(enum sip_tx_state s)
 {
 	static const char *const names[TXS_COUNT] = {
-		"calling",   "trying",   "proceeding", "completed",
+		"calling",   "trying",	 "proceeding", "completed",
 		"confirmed", "accepted", "terminated",
 	};
 	return (unsigned)s < TXS_COUNT ? names[s] : "?";
@@ -199,11 +210,16 @@ const char *sip_tx_state_name(enum sip_tx_state s)
 const char *sip_tx_event_name(enum sip_tx_event e)
 {
 	static const char *const names[TXE_COUNT] = {
-		"1xx",     "2xx",     "final",   "request-retransmit",
-		"ACK",     "tu-1xx",  "tu-2xx",  "tu-final",
-		"timer-A", "timer-B", "timer-D", "timer-E",
-		"timer-F", "timer-G", "timer-H", "timer-I",
-		"timer-J", "timer-K", "timer-L", "timer-M",
+		"1xx",	     "2xx",
+		"final",     "request-retransmit",
+		"ACK",	     "tu-1xx",
+		"tu-2xx",    "tu-final",
+		"timer-A",   "timer-B",
+		"timer-D",   "timer-E",
+		"timer-F",   "timer-G",
+		"timer-H",   "timer-I",
+		"timer-J",   "timer-K",
+		"timer-L",   "timer-M",
 		"timer-100", "transport-error",
 	};
 	return (unsigned)e < TXE_COUNT ? names[e] : "?";

@@ -486,9 +486,14 @@ static struct sip_msg *parse(const char *buf, size_t len)
 /* The TU answers st with code (To tag to_tag, none for a 100). */
 static int tu_reply(struct sip_tx *st, uint16_t code, const char *to_tag)
 {
+	static const char late[] = "SIP/2.0 500 late\r\n\r\n";
 	struct sip_writer w;
 	int err;
 
+	/* a lingering transaction let its request go: whatever the TU
+	 * sends now must be refused without being read */
+	if (!sip_tx_request(st))
+		return sip_tx_reply(st, code, late, sizeof(late) - 1);
 	sip_writer_init(&w, 0);
 	sip_build_response_head_stamped(&w, sip_tx_request(st), code,
 					SLICE_NULL, slice_cstr(to_tag),
@@ -1328,6 +1333,8 @@ static void test_ist_486_timer_h(void **state)
 	assert_int_equal(sip_tx_state(st), TXS_COMPLETED);
 	assert_int_equal(sip_tx_final_status(st), 486);
 	assert_int_equal(sent_status(&f, 0), 486);
+	/* lingering: the request is let go, matching copies stay */
+	assert_null(sip_tx_request(st));
 	assert_int_equal(tu_reply(st, 500, "callee"), EINVAL); /* only once */
 	advance(&f, T64 - 1); /* G: T1, 2T1, ... capped at T2 */
 	assert_int_equal(f.nended, 0);

@@ -29,20 +29,20 @@
 
 enum sip_tx_kind {
 	SIP_TX_ICT = 0, /* INVITE client */
-	SIP_TX_NICT,    /* non-INVITE client */
-	SIP_TX_IST,     /* INVITE server */
-	SIP_TX_NIST,    /* non-INVITE server */
+	SIP_TX_NICT,	/* non-INVITE client */
+	SIP_TX_IST,	/* INVITE server */
+	SIP_TX_NIST,	/* non-INVITE server */
 	SIP_TX_KIND_COUNT
 };
 
 /* States of all four machines (each uses a subset; see sip_tx_tables.c). */
 enum sip_tx_state {
 	TXS_CALLING = 0, /* ICT */
-	TXS_TRYING,      /* NICT, NIST */
-	TXS_PROCEEDING,  /* all */
-	TXS_COMPLETED,   /* all */
-	TXS_CONFIRMED,   /* IST */
-	TXS_ACCEPTED,    /* ICT, IST (RFC 6026) */
+	TXS_TRYING,	 /* NICT, NIST */
+	TXS_PROCEEDING,	 /* all */
+	TXS_COMPLETED,	 /* all */
+	TXS_CONFIRMED,	 /* IST */
+	TXS_ACCEPTED,	 /* ICT, IST (RFC 6026) */
 	TXS_TERMINATED,
 	TXS_COUNT
 };
@@ -50,51 +50,51 @@ enum sip_tx_state {
 /* Events of all four machines. */
 enum sip_tx_event {
 	TXE_RESP_1XX = 0, /* client: a provisional response arrived */
-	TXE_RESP_2XX,     /* client: a 2xx arrived */
-	TXE_RESP_FINAL,   /* client: a 300-699 (ICT) or 200-699 (NICT) */
-	TXE_REQ_RETX,     /* server: the request arrived again */
-	TXE_ACK,          /* IST: an ACK matched the transaction */
-	TXE_TU_1XX,       /* server: the TU sends a provisional */
-	TXE_TU_2XX,       /* server: the TU sends a 2xx */
-	TXE_TU_FINAL,     /* server: the TU sends a 300-699 (IST) / 200-699 */
-	TXE_TIMER_A,      /* ICT request retransmit (§17.1.1.2) */
-	TXE_TIMER_B,      /* ICT timeout */
-	TXE_TIMER_D,      /* ICT wait for response retransmits */
-	TXE_TIMER_E,      /* NICT request retransmit (§17.1.2.2) */
-	TXE_TIMER_F,      /* NICT timeout */
-	TXE_TIMER_G,      /* IST response retransmit (§17.2.1) */
-	TXE_TIMER_H,      /* IST wait for ACK */
-	TXE_TIMER_I,      /* IST wait for ACK retransmits */
-	TXE_TIMER_J,      /* NIST wait for request retransmits (§17.2.2) */
-	TXE_TIMER_K,      /* NICT wait for response retransmits */
-	TXE_TIMER_L,      /* ICT/IST Accepted lifetime (RFC 6026 §8.4, §8.7) */
-	TXE_TIMER_M,      /* ICT Accepted lifetime (RFC 6026 §8.4) */
+	TXE_RESP_2XX,	  /* client: a 2xx arrived */
+	TXE_RESP_FINAL,	  /* client: a 300-699 (ICT) or 200-699 (NICT) */
+	TXE_REQ_RETX,	  /* server: the request arrived again */
+	TXE_ACK,	  /* IST: an ACK matched the transaction */
+	TXE_TU_1XX,	  /* server: the TU sends a provisional */
+	TXE_TU_2XX,	  /* server: the TU sends a 2xx */
+	TXE_TU_FINAL,	  /* server: the TU sends a 300-699 (IST) / 200-699 */
+	TXE_TIMER_A,	  /* ICT request retransmit (§17.1.1.2) */
+	TXE_TIMER_B,	  /* ICT timeout */
+	TXE_TIMER_D,	  /* ICT wait for response retransmits */
+	TXE_TIMER_E,	  /* NICT request retransmit (§17.1.2.2) */
+	TXE_TIMER_F,	  /* NICT timeout */
+	TXE_TIMER_G,	  /* IST response retransmit (§17.2.1) */
+	TXE_TIMER_H,	  /* IST wait for ACK */
+	TXE_TIMER_I,	  /* IST wait for ACK retransmits */
+	TXE_TIMER_J,	  /* NIST wait for request retransmits (§17.2.2) */
+	TXE_TIMER_K,	  /* NICT wait for response retransmits */
+	TXE_TIMER_L, /* ICT/IST Accepted lifetime (RFC 6026 §8.4, §8.7) */
+	TXE_TIMER_M, /* ICT Accepted lifetime (RFC 6026 §8.4) */
 	TXE_TIMER_TRYING, /* IST: send 100 if the TU has not answered */
-	TXE_TP_ERROR,     /* the transport failed to send */
+	TXE_TP_ERROR,	  /* the transport failed to send */
 	TXE_COUNT
 };
 
 /* What a table row tells the engine to do (a set of flags). */
 enum sip_tx_action {
 	TXA_NONE = 0,
-	TXA_PASS = 1 << 0,      /* hand the response/ACK to the TU */
-	TXA_SEND = 1 << 1,      /* send the TU's response (and keep it) */
-	TXA_RETX_REQ = 1 << 2,  /* retransmit the request */
+	TXA_PASS = 1 << 0,	/* hand the response/ACK to the TU */
+	TXA_SEND = 1 << 1,	/* send the TU's response (and keep it) */
+	TXA_RETX_REQ = 1 << 2,	/* retransmit the request */
 	TXA_RETX_RESP = 1 << 3, /* retransmit the last response (if any) */
-	TXA_SEND_ACK = 1 << 4,  /* ICT: ACK a non-2xx final (§17.1.1.3) */
-	TXA_SEND_100 = 1 << 5,  /* IST: 100 Trying if nothing was sent */
-	TXA_TIMEOUT = 1 << 6,   /* tell the TU: ETIMEDOUT */
-	TXA_TP_ERROR = 1 << 7,  /* tell the TU: transport error */
-	TXA_ABSORB = 1 << 8,    /* count as absorbed (retransmission) */
-	TXA_INVALID = 1 << 9,   /* an event that cannot happen in this
+	TXA_SEND_ACK = 1 << 4,	/* ICT: ACK a non-2xx final (§17.1.1.3) */
+	TXA_SEND_100 = 1 << 5,	/* IST: 100 Trying if nothing was sent */
+	TXA_TIMEOUT = 1 << 6,	/* tell the TU: ETIMEDOUT */
+	TXA_TP_ERROR = 1 << 7,	/* tell the TU: transport error */
+	TXA_ABSORB = 1 << 8,	/* count as absorbed (retransmission) */
+	TXA_INVALID = 1 << 9,	/* an event that cannot happen in this
 				   state: ignored and counted */
-	TXA_STRAY = 1 << 10,    /* hand the response to the TU as a stray
+	TXA_STRAY = 1 << 10,	/* hand the response to the TU as a stray
 				   (a 2xx it must ACK and end itself) */
 };
 
 struct sip_tx_rule {
 	uint16_t action; /* enum sip_tx_action flags */
-	uint8_t next;    /* enum sip_tx_state */
+	uint8_t next;	 /* enum sip_tx_state */
 };
 
 /**
@@ -114,15 +114,15 @@ const char *sip_tx_kind_name(enum sip_tx_kind k);
 
 /** RFC 3261 timer values, in ms. */
 struct sip_tx_timers {
-	uint32_t t1;     /* RTT estimate, default 500 (§17.1.1.1) */
-	uint32_t t2;     /* max non-INVITE retransmit interval, default 4000 */
-	uint32_t t4;     /* max message lifetime, default 5000 */
+	uint32_t t1;	 /* RTT estimate, default 500 (§17.1.1.1) */
+	uint32_t t2;	 /* max non-INVITE retransmit interval, default 4000 */
+	uint32_t t4;	 /* max message lifetime, default 5000 */
 	uint32_t trying; /* IST: 100 Trying after this long, default 200;
 			    0 sends it at once */
 };
 
-#define SIP_TX_TIMERS_DEFAULT                                                \
-	((struct sip_tx_timers){                                             \
+#define SIP_TX_TIMERS_DEFAULT                                                  \
+	((struct sip_tx_timers){                                               \
 		.t1 = 500, .t2 = 4000, .t4 = 5000, .trying = 200 })
 
 struct txl;
@@ -141,8 +141,7 @@ struct txl_ops {
 		    const struct tp_source *src, void *arg);
 	/** A response matched client transaction ct (1xx, 2xx incl. its
 	 * retransmissions in Accepted, final). */
-	void (*response)(struct sip_tx *ct, struct sip_msg *resp,
-			 void *tx_arg);
+	void (*response)(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg);
 	/** A response that matched no transaction: a retransmitted 2xx after
 	 * the ICT ended, which the TU must ACK again (§13.2.2.4). */
 	void (*stray_response)(struct txl *l, struct sip_msg *resp,
@@ -158,8 +157,8 @@ struct txl_ops {
 };
 
 /** Sends bytes; the real transport or a test double. 0 or an errno. */
-typedef int txl_send_fn(const struct tp_dest *dest, const char *buf,
-			size_t len, void *arg);
+typedef int txl_send_fn(const struct tp_dest *dest, const char *buf, size_t len,
+			void *arg);
 
 struct txl_config {
 	struct sip_tx_timers timers;
@@ -171,24 +170,24 @@ void txl_config_default(struct txl_config *cfg);
 /** Counters of every transaction outcome. */
 struct txl_stats {
 	uint64_t created[SIP_TX_KIND_COUNT];
-	uint64_t completed;      /* ended normally */
-	uint64_t timed_out;      /* B, F, H */
+	uint64_t completed; /* ended normally */
+	uint64_t timed_out; /* B, F, H */
 	uint64_t transport_errors;
 	uint64_t retransmissions_sent;
 	uint64_t retransmissions_absorbed;
-	uint64_t merged_482;     /* §8.2.2.2 */
+	uint64_t merged_482; /* §8.2.2.2 */
 	uint64_t stray_responses;
 	uint64_t invalid_events; /* TXA_INVALID rows hit */
-	unsigned live;           /* transactions that exist now */
+	unsigned live;		 /* transactions that exist now */
 };
 
 /**
  * Create a layer. The wheel is borrowed and must outlive it. cfg NULL:
  * defaults. Returns 0, EINVAL or ENOMEM.
  */
-int txl_new(struct txl **out, struct wheel *wheel,
-	    const struct txl_config *cfg, txl_send_fn *send, void *send_arg,
-	    const struct txl_ops *ops, void *arg);
+int txl_new(struct txl **out, struct wheel *wheel, const struct txl_config *cfg,
+	    txl_send_fn *send, void *send_arg, const struct txl_ops *ops,
+	    void *arg);
 
 /** Free the layer and every transaction (no callbacks are called). */
 void txl_free(struct txl *l);
@@ -223,8 +222,7 @@ int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
  * transaction only retransmits. Returns 0, EINVAL (wrong state or code),
  * ENOMEM or a transport error.
  */
-int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf,
-		 size_t len);
+int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len);
 
 /**
  * What responses on server transaction st add to their top Via: the
@@ -247,7 +245,12 @@ struct sip_tx *sip_tx_cancel_target(const struct sip_tx *cancel_st);
 
 enum sip_tx_kind sip_tx_kind(const struct sip_tx *tx);
 enum sip_tx_state sip_tx_state(const struct sip_tx *tx);
-/** The request that created the transaction (borrowed). */
+/**
+ * The request that created the transaction (borrowed), or NULL once the
+ * transaction lingers (Completed, Confirmed, Accepted): then it keeps only
+ * what matching needs, so a TU that wants the request later holds its
+ * own reference.
+ */
 struct sip_msg *sip_tx_request(const struct sip_tx *tx);
 /** Where the request came from (server transactions). */
 const struct tp_source *sip_tx_source(const struct sip_tx *tx);
