@@ -10,6 +10,9 @@
 #include "daemon.h"
 
 #include <signal.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* malloc_trim */
+#endif
 #include <string.h>
 
 #include <event2/event.h>
@@ -33,6 +36,8 @@ struct daemon {
 	const struct duet_config *cfg;
 	bool draining;
 	struct wheel_timer drain_timer;
+	struct wheel_timer trim_timer;
+	uint64_t trim_ended; /* transactions ended at the last trim */
 	struct event *stop_check;
 	uint64_t answered, absorbed, bad;
 };
@@ -178,6 +183,32 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(d->base, NULL);
 }
 
+/*
+ * After a burst, the memory of ended transactions and calls goes back to
+ * the allocator, which keeps it: malloc_trim hands whole free pages back
+ * to the system, so a daemon that carried a peak does not stay that big.
+ * Only when enough has ended since the last trim (it walks the heap).
+ */
+#define TRIM_EVERY_MS 5000
+#define TRIM_AFTER_ENDED 2000
+
+static void on_trim(struct wheel_timer *t, void *arg)
+{
+	struct daemon *d = arg;
+	struct txl_stats xs;
+	uint64_t ended;
+
+	txl_stats(d->txl, &xs);
+	ended = xs.completed + xs.timed_out;
+	if (ended - d->trim_ended >= TRIM_AFTER_ENDED) {
+		d->trim_ended = ended;
+#ifdef __GLIBC__
+		malloc_trim(0);
+#endif
+	}
+	wheel_timer_start(d->wheel, t, TRIM_EVERY_MS);
+}
+
 static void on_drain_over(struct wheel_timer *t, void *arg)
 {
 	struct daemon *d = arg;
@@ -265,6 +296,7 @@ int daemon_run(const struct duet_config *cfg)
 	ccfg.ring_timeout_ms = cfg->ring_timeout;
 	ccfg.max_calls = cfg->max_calls;
 	wheel_timer_init(&d.drain_timer, on_drain_over, &d);
+	wheel_timer_init(&d.trim_timer, on_trim, &d);
 	signal(SIGPIPE, SIG_IGN);
 	d.base = event_base_new();
 	if (!d.base || leg_ident_init(&d.ident, 0, 0) ||
@@ -295,6 +327,7 @@ int daemon_run(const struct duet_config *cfg)
 	LOG_INFO("duet running; default route %s -> %s",
 		 cfg->route_name[0] ? cfg->route_name : "(none)",
 		 cfg->target[0] ? cfg->target : "404");
+	wheel_timer_start(d.wheel, &d.trim_timer, TRIM_EVERY_MS);
 	event_base_dispatch(d.base);
 	{
 		struct calls_stats cs;
@@ -325,6 +358,7 @@ out:
 	if (d.stop_check)
 		event_free(d.stop_check);
 	wheel_timer_cancel(&d.drain_timer);
+	wheel_timer_cancel(&d.trim_timer);
 	transport_free(d.tp);
 	wheel_free(d.wheel);
 	if (d.base)

@@ -2,8 +2,10 @@
 /* Allocation accounting and failure injection (per thread). */
 #include "duet/alloc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static _Thread_local struct duet_alloc_stats stats;
 static _Thread_local uint64_t fail_countdown;
@@ -88,4 +90,127 @@ struct duet_alloc_stats duet_alloc_stats(void)
 void duet_alloc_fail_nth(uint64_t nth)
 {
 	fail_countdown = nth;
+}
+
+/* ---- the pool ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_HEAP_ONLY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_HEAP_ONLY 1
+#endif
+#endif
+
+#define POOL_STEP 16
+#define POOL_CLASSES (DUET_POOL_MAX / POOL_STEP)
+#define POOL_SLAB (64 * 1024)
+
+struct pool_free_obj {
+	struct pool_free_obj *next;
+};
+
+struct pool_class {
+	struct pool_free_obj *free; /* freed objects of this class */
+	char *bump, *end;	    /* never-used room in the newest slab */
+};
+
+static _Thread_local struct pool_class pool[POOL_CLASSES];
+static _Thread_local struct duet_pool_stats pstats;
+static _Thread_local int pool_mode; /* 0: unknown, 1: pool, 2: heap */
+
+static bool pool_on(void)
+{
+	if (pool_mode == 0) {
+#ifdef POOL_HEAP_ONLY
+		pool_mode = 2;
+#else
+		const char *e = getenv("DUET_NO_POOL");
+
+		pool_mode = e && *e && strcmp(e, "0") ? 2 : 1;
+#endif
+	}
+	return pool_mode == 1;
+}
+
+void *duet_pool_alloc(size_t n)
+{
+	struct pool_class *c;
+	size_t size;
+	void *p;
+
+	if (n == 0 || n > DUET_POOL_MAX || !pool_on())
+		return duet_calloc(1, n);
+	if (injected_failure())
+		return NULL;
+	size = (n + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+	c = &pool[size / POOL_STEP - 1];
+	if (c->free) {
+		p = c->free;
+		c->free = c->free->next;
+	} else {
+		if ((size_t)(c->end - c->bump) < size) {
+			/* the rest of the old slab (under one object) is lost
+			 */
+			char *slab =
+				mmap(NULL, POOL_SLAB, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (slab == MAP_FAILED) {
+				stats.failed++;
+				return NULL;
+			}
+			pstats.slabs++;
+			c->bump = slab;
+			c->end = slab + POOL_SLAB;
+		}
+		p = c->bump;
+		c->bump += size;
+	}
+	memset(p, 0, size);
+	pstats.objects++;
+	pstats.bytes += size;
+	return counted(p);
+}
+
+void duet_pool_free(void *p, size_t n)
+{
+	struct pool_class *c;
+	struct pool_free_obj *o = p;
+	size_t size;
+
+	if (!p)
+		return;
+	if (n == 0 || n > DUET_POOL_MAX || !pool_on()) {
+		duet_free(p);
+		return;
+	}
+	size = (n + POOL_STEP - 1) / POOL_STEP * POOL_STEP;
+	c = &pool[size / POOL_STEP - 1];
+	o->next = c->free;
+	c->free = o;
+	stats.frees++;
+	stats.live--;
+	pstats.objects--;
+	pstats.bytes -= size;
+}
+
+char *duet_pool_strndup(const char *s, size_t n)
+{
+	char *d = duet_pool_alloc(n + 1);
+
+	if (d && n)
+		memcpy(d, s, n);
+	return d; /* zeroed: NUL-terminated */
+}
+
+void duet_pool_free_str(char *s)
+{
+	if (s)
+		duet_pool_free(s, strlen(s) + 1);
+}
+
+struct duet_pool_stats duet_pool_stats(void)
+{
+	return pstats;
 }

@@ -75,8 +75,8 @@ static void index_a(struct call *call)
 {
 	struct calls *c = call->owner;
 
-	call->key_a = hash_slices(call->a_invite->call_id,
-				  slice_cstr(call->a_tag));
+	call->key_a =
+		hash_slices(call->a_invite->call_id, slice_cstr(call->a_tag));
 	call->next_a = c->by_a[call->key_a & (CALLS_BUCKETS - 1)];
 	c->by_a[call->key_a & (CALLS_BUCKETS - 1)] = call;
 }
@@ -88,6 +88,22 @@ static void index_b(struct call *call)
 	call->key_b = hash_slices(call->b_invite->call_id, SLICE_NULL);
 	call->next_b = c->by_b[call->key_b & (CALLS_BUCKETS - 1)];
 	c->by_b[call->key_b & (CALLS_BUCKETS - 1)] = call;
+	call->b_indexed = true;
+}
+
+/* Each leg's Call-ID: from its INVITE, or from its dialog once
+ * call_slim() let the INVITE go (it keeps the INVITE until the dialog
+ * exists). */
+static struct slice a_call_id(const struct call *call)
+{
+	return call->a_invite ? call->a_invite->call_id
+			      : slice_cstr(call->a_dlg->call_id);
+}
+
+static struct slice b_call_id(const struct call *call)
+{
+	return call->b_invite ? call->b_invite->call_id
+			      : slice_cstr(call->b_dlg->call_id);
 }
 
 /* The call an in-dialog message from the caller (To tag = ours) or from
@@ -101,7 +117,7 @@ static struct call *find_call(struct calls *c, const struct sip_msg *m,
 
 	for (struct call *x = c->by_a[ka & (CALLS_BUCKETS - 1)]; x;
 	     x = x->next_a) {
-		if (x->key_a == ka && slice_eq(x->a_invite->call_id, m->call_id) &&
+		if (x->key_a == ka && slice_eq(a_call_id(x), m->call_id) &&
 		    slice_eq_cstr(our_tag, x->a_tag)) {
 			*from_a = true;
 			return x;
@@ -109,8 +125,8 @@ static struct call *find_call(struct calls *c, const struct sip_msg *m,
 	}
 	for (struct call *x = c->by_b[kb & (CALLS_BUCKETS - 1)]; x;
 	     x = x->next_b) {
-		if (x->key_b == kb && x->b_invite &&
-		    slice_eq(x->b_invite->call_id, m->call_id)) {
+		if (x->key_b == kb && x->b_indexed &&
+		    slice_eq(b_call_id(x), m->call_id)) {
 			*from_a = false;
 			return x;
 		}
@@ -134,7 +150,7 @@ static void call_free(struct call *call)
 	for (unsigned p = 0; p < TXP_COUNT; p++)
 		release_tx(call, (enum txp)p);
 	unlink_chain(&c->by_a[call->key_a & (CALLS_BUCKETS - 1)], call, true);
-	if (call->b_invite)
+	if (call->b_indexed)
 		unlink_chain(&c->by_b[call->key_b & (CALLS_BUCKETS - 1)], call,
 			     false);
 	wheel_timer_cancel(&call->ring_timer);
@@ -150,7 +166,7 @@ static void call_free(struct call *call)
 	duet_free(call->cancel_reason);
 	c->stats.active--;
 	c->stats.ended++;
-	duet_free(call);
+	duet_pool_free(call, sizeof(*call));
 }
 
 void calls_free(struct calls *c)
@@ -169,9 +185,8 @@ static void call_set_state(struct call *call, enum call_state next,
 {
 	if (next == call->state)
 		return;
-	LOG_INFO("call %llu [%s]: %s --%s--> %s",
-		 (unsigned long long)call->id, call->route,
-		 call_state_name(call->state), call_event_name(ev),
+	LOG_INFO("call %llu [%s]: %s --%s--> %s", (unsigned long long)call->id,
+		 call->route, call_state_name(call->state), call_event_name(ev),
 		 call_state_name(next));
 	if (next == CALL_READY)
 		call->owner->stats.answered++;
@@ -263,10 +278,36 @@ void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
 }
 
 /* Free a terminated call. Entry points call this last. */
+/*
+ * An answered call whose setup is over (the caller ACKed, both INVITE
+ * transactions ended: no 2xx can come again, RFC 6026 §8.4, §8.7) keeps
+ * only its dialogs: the INVITEs, our 2xx and our ACK go, so a call held
+ * for hours costs its dialogs and this struct, not its setup messages.
+ */
+static void call_slim(struct call *call)
+{
+	if (call->state != CALL_READY || !call->a_acked ||
+	    call->ref[TXP_A_INVITE].tx || call->ref[TXP_B_INVITE].tx ||
+	    !call->a_dlg || !call->b_dlg || !call->a_invite)
+		return;
+	sip_msg_unref(call->a_invite);
+	call->a_invite = NULL;
+	sip_msg_unref(call->b_invite);
+	call->b_invite = NULL;
+	duet_free(call->a_2xx);
+	call->a_2xx = NULL;
+	duet_free(call->b_ack);
+	call->b_ack = NULL;
+	duet_free(call->cancel_reason);
+	call->cancel_reason = NULL;
+}
+
 static void call_settle(struct call *call)
 {
 	if (call && call->state == CALL_TERMINATED)
 		call_free(call);
+	else if (call)
+		call_slim(call);
 }
 
 static void on_ring_timeout(struct wheel_timer *t, void *arg)
@@ -318,7 +359,7 @@ static void on_2xx_timer(struct wheel_timer *t, void *arg)
 static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 			       const struct tp_source *src)
 {
-	struct call *call = duet_calloc(1, sizeof(*call));
+	struct call *call = duet_pool_alloc(sizeof(*call));
 
 	if (!call)
 		return NULL;
@@ -330,8 +371,8 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 	tp_conn_ref(src->conn);
 	leg_ident_tag(c->env.ident, call->a_tag);
 	for (unsigned p = 0; p < TXP_COUNT; p++)
-		call->ref[p] = (struct txref){ .call = call,
-					       .purpose = (enum txp)p };
+		call->ref[p] =
+			(struct txref){ .call = call, .purpose = (enum txp)p };
 	wheel_timer_init(&call->ring_timer, on_ring_timeout, call);
 	wheel_timer_init(&call->a_2xx_timer, on_2xx_timer, call);
 	index_a(call);
@@ -383,6 +424,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 		answer_a_once(call, err == ENOENT ? 404 : 503);
 	} else {
 		call->b_invite = b_inv;
+		call->b_inv_cseq = b_inv->cseq;
 		b_inv = NULL;
 		index_b(call);
 		if (c->cfg.ring_timeout_ms)
@@ -391,7 +433,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 	}
 	sip_msg_unref(b_inv);
 	policy_decision_clear(&d);
-	if (!call->b_invite)
+	if (!call->b_indexed)
 		call_set_state(call, CALL_TERMINATED, CEV_B_FAILURE);
 	call_settle(call);
 }
@@ -407,7 +449,8 @@ static void in_dialog(struct calls *c, struct call *call, bool from_a,
 		return;
 	}
 	if (req->method == SIP_METHOD_BYE) {
-		/* a BYE always ends the leg it came on: 200 at once (§15.1.2) */
+		/* a BYE always ends the leg it came on: 200 at once (§15.1.2)
+		 */
 		call_reply(c, st, req, 200, SLICE_NULL);
 		call_event(call, from_a ? CEV_A_BYE : CEV_B_BYE, req);
 	} else {
@@ -418,8 +461,8 @@ static void in_dialog(struct calls *c, struct call *call, bool from_a,
 	call_settle(call);
 }
 
-bool calls_on_request(struct calls *c, struct sip_tx *st,
-		      struct sip_msg *req, const struct tp_source *src)
+bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
+		      const struct tp_source *src)
 {
 	struct call *call;
 	bool from_a = true;
@@ -438,8 +481,8 @@ bool calls_on_request(struct calls *c, struct sip_tx *st,
 		call_reply(c, st, req, 200,
 			   call ? slice_cstr(call->a_tag) : SLICE_NULL);
 		if (call) {
-			const struct sip_hdr *h = sip_msg_hdr(req,
-							      SIP_HDR_REASON);
+			const struct sip_hdr *h =
+				sip_msg_hdr(req, SIP_HDR_REASON);
 
 			/* RFC 3326: the Reason crosses with the CANCEL */
 			if (h && !call->cancel_reason)

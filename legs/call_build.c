@@ -32,15 +32,14 @@ int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
 }
 
 /* "SIP/2.0/UDP host:port;branch=...;rport" and our Contact for dest. */
-static int local_parts(struct calls *c, const struct tp_dest *dest,
-		       char *via, size_t via_cap, char *contact,
-		       size_t contact_cap)
+static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
+		       size_t via_cap, char *contact, size_t contact_cap)
 {
 	struct tp_addr local;
 	char addr[64], branch[LEG_IDENT_MAX];
 	const char *proto = sip_proto_name(dest->proto);
-	int err = transport_local(c->env.tp, dest->proto, &dest->remote,
-				  &local);
+	int err =
+		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
 
 	if (err)
 		return err;
@@ -72,8 +71,8 @@ static bool has_token(struct slice v, const char *t)
 static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
 {
 	static const enum sip_hdr_id allowed[] = {
-		SIP_HDR_ALLOW,   SIP_HDR_SUPPORTED, SIP_HDR_REQUIRE,
-		SIP_HDR_ACCEPT,  SIP_HDR_SESSION_EXPIRES, SIP_HDR_MIN_SE,
+		SIP_HDR_ALLOW,	SIP_HDR_SUPPORTED,	 SIP_HDR_REQUIRE,
+		SIP_HDR_ACCEPT, SIP_HDR_SESSION_EXPIRES, SIP_HDR_MIN_SE,
 	};
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
@@ -105,8 +104,8 @@ static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 	}
 	err = sip_build_finish(w, ct, body);
 	if (!err)
-		err = sip_msg_parse(out, w->buf, w->len, SIP_FRAMING_DGRAM, NULL,
-				    &why);
+		err = sip_msg_parse(out, w->buf, w->len, SIP_FRAMING_DGRAM,
+				    NULL, &why);
 	if (err) /* a message duet built must parse: a bug, say what */
 		LOG_ERROR("built a bad message (%s): %.*s", why ? why : "",
 			  (int)(w->len > 400 ? 400 : w->len), w->buf);
@@ -150,8 +149,7 @@ int call_build_b_invite(struct call *call, const char *target,
 
 	if (err || call->b_dest.proto != SIP_PROTO_UDP ||
 	    !transport_too_big_for_udp(call->owner->env.tp, m->len) ||
-	    sip_uri_parse(&uri, slice_cstr(target), NULL) ||
-	    uri.transport.p) {
+	    sip_uri_parse(&uri, slice_cstr(target), NULL) || uri.transport.p) {
 		*out = m;
 		return err;
 	}
@@ -271,8 +269,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	}
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	if (from_b && from_b->body.len) {
-		const struct sip_hdr *h = sip_msg_hdr(from_b,
-						      SIP_HDR_CONTENT_TYPE);
+		const struct sip_hdr *h =
+			sip_msg_hdr(from_b, SIP_HDR_CONTENT_TYPE);
 
 		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
 				       from_b->body);
@@ -372,9 +370,9 @@ int call_send_b_ack(struct call *call, const struct sip_msg *a_ack)
 {
 	if (!call->b_dlg)
 		return EINVAL;
-	return dialog_send(call, call->b_dlg, "ACK", call->b_invite->cseq,
-			   a_ack, NULL, call->b_dest.proto, TXP_COUNT,
-			   &call->b_ack, &call->b_ack_len, &call->b_ack_dest);
+	return dialog_send(call, call->b_dlg, "ACK", call->b_inv_cseq, a_ack,
+			   NULL, call->b_dest.proto, TXP_COUNT, &call->b_ack,
+			   &call->b_ack_len, &call->b_ack_dest);
 }
 
 int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
@@ -394,23 +392,26 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 		if (call->b_ack)
 			transport_send(call->owner->env.tp, &call->b_ack_dest,
 				       call->b_ack, call->b_ack_len);
+		else /* let go by call_slim: build it again */
+			call_send_b_ack(call, NULL);
 		return 0;
 	}
+	if (!call->b_invite) /* 64*T1 after the INVITE: no fork answers */
+		return 0;
 	/* another fork's answer, or the callee answering our CANCEL late
 	 * (RFC 5407 §3.1.2): ACK it and end that dialog at once */
 	err = dialog_new_uac(&tmp, call->b_invite, resp);
 	if (err)
 		return err;
-	err = dialog_send(call, tmp, "ACK", call->b_invite->cseq, NULL, NULL,
+	err = dialog_send(call, tmp, "ACK", call->b_inv_cseq, NULL, NULL,
 			  call->b_dest.proto, TXP_COUNT, &ack, &ack_len,
 			  &ack_dest);
 	duet_free(ack);
 	if (!err)
-		err = dialog_send(call, tmp, "BYE", 0, NULL, NULL,
-				  call->b_dest.proto,
-				  call->ref[TXP_FORK_BYE].tx ? TXP_COUNT
-							     : TXP_FORK_BYE,
-				  NULL, NULL, NULL);
+		err = dialog_send(
+			call, tmp, "BYE", 0, NULL, NULL, call->b_dest.proto,
+			call->ref[TXP_FORK_BYE].tx ? TXP_COUNT : TXP_FORK_BYE,
+			NULL, NULL, NULL);
 	dialog_free(tmp);
 	return err;
 }

@@ -12,7 +12,10 @@ struct row {
 	uint8_t set;
 };
 
-#define R(a, n) { (uint16_t)(a), (uint8_t)(n), 1 }
+#define R(a, n)                                                                \
+	{                                                                      \
+		(uint16_t)(a), (uint8_t)(n), 1                                 \
+	}
 
 /*
  * Before the answer the three states differ only in where provisionals
@@ -20,19 +23,20 @@ struct row {
  * the caller gets its 487 at once and the CANCEL waits for a provisional
  * (§9.1); once the callee has spoken, the callee's own 487 is relayed.
  */
-#define PRE_ANSWER(self, on_1xx, cancel)                                     \
-	[CEV_B_100] = R(CA_NONE, (self) == CALL_CALLING ? CALL_PROCEEDING    \
-							: (self)),           \
-	[CEV_B_1XX] = R(CA_RELAY_1XX, on_1xx),                               \
-	[CEV_B_1XX_DIALOG] = R(CA_RELAY_1XX, CALL_EARLY),                    \
-	[CEV_B_2XX] = R(CA_RELAY_2XX, CALL_READY),                           \
-	[CEV_B_FAILURE] = R(CA_RELAY_FINAL, CALL_TERMINATED),                \
-	[CEV_B_TIMEOUT] = R(CA_ANSWER_408, CALL_TERMINATED),                 \
-	[CEV_A_CANCEL] = R(cancel, CALL_TERMINATING),                        \
-	/* the caller may BYE an early dialog (§15): as a CANCEL */          \
-	[CEV_A_BYE] = R(CA_CANCEL_B | CA_ANSWER_487, CALL_TERMINATING),      \
-	[CEV_RING_TIMEOUT] = R(CA_CANCEL_B | CA_ANSWER_480,                  \
-			       CALL_TERMINATING),                            \
+#define PRE_ANSWER(self, on_1xx, cancel)                                       \
+	[CEV_B_100] =                                                          \
+		R(CA_NONE, (self) == CALL_CALLING ? CALL_PROCEEDING : (self)), \
+	[CEV_B_1XX] = R(CA_RELAY_1XX, on_1xx),                                 \
+	[CEV_B_1XX_DIALOG] = R(CA_RELAY_1XX, CALL_EARLY),                      \
+	[CEV_B_2XX] = R(CA_RELAY_2XX, CALL_READY),                             \
+	[CEV_B_FAILURE] = R(CA_RELAY_FINAL, CALL_TERMINATED),                  \
+	[CEV_B_TIMEOUT] = R(CA_ANSWER_408, CALL_TERMINATED),                   \
+	[CEV_A_CANCEL] =                                                       \
+		R(cancel, CALL_TERMINATING), /* the caller may BYE an early    \
+						dialog (§15): as a CANCEL */  \
+		[CEV_A_BYE] =                                                  \
+			R(CA_CANCEL_B | CA_ANSWER_487, CALL_TERMINATING),      \
+	[CEV_RING_TIMEOUT] = R(CA_CANCEL_B | CA_ANSWER_480, CALL_TERMINATING), \
 	[CEV_SHUTDOWN] = R(CA_CANCEL_B | CA_ANSWER_503, CALL_TERMINATING)
 
 static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
@@ -110,9 +114,9 @@ const char *call_state_name(enum call_state s)
 const char *call_event_name(enum call_event e)
 {
 	static const char *const names[CALL_EVENT_COUNT] = {
-		"B 100",     "B 1xx",        "B 1xx+dialog", "B 2xx",
-		"B failure", "B timeout",    "A CANCEL",     "A ACK",
-		"A BYE",     "B BYE",        "BYEs done",    "ring timeout",
+		"B 100",       "B 1xx",	    "B 1xx+dialog", "B 2xx",
+		"B failure",   "B timeout", "A CANCEL",	    "A ACK",
+		"A BYE",       "B BYE",	    "BYEs done",    "ring timeout",
 		"ACK timeout", "shutdown",
 	};
 	return (unsigned)e < CALL_EVENT_COUNT ? names[e] : "?";

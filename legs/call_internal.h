@@ -13,11 +13,11 @@
 /* What a transaction of a call is for; its tx_arg is &call->ref[purpose]. */
 enum txp {
 	TXP_A_INVITE = 0, /* the caller's INVITE (server) */
-	TXP_B_INVITE,     /* our INVITE to the callee (client) */
+	TXP_B_INVITE,	  /* our INVITE to the callee (client) */
 	TXP_CANCEL_B,
 	TXP_BYE_A,
 	TXP_BYE_B,
-	TXP_FORK_BYE,     /* BYE of a 2xx nobody wants (fork, CANCEL race) */
+	TXP_FORK_BYE, /* BYE of a 2xx nobody wants (fork, CANCEL race) */
 	TXP_COUNT
 };
 
@@ -43,24 +43,26 @@ struct call {
 	struct tp_source a_src; /* conn referenced */
 	char a_tag[LEG_IDENT_MAX];
 	struct dialog *a_dlg;
-	uint16_t a_final;       /* final status sent to the caller, or 0 */
+	uint16_t a_final; /* final status sent to the caller, or 0 */
 	bool a_acked;
-	char *a_2xx;            /* our 2xx, retransmitted until the ACK */
+	char *a_2xx; /* our 2xx, retransmitted until the ACK */
 	size_t a_2xx_len;
 	struct wheel_timer a_2xx_timer;
 	uint32_t a_2xx_interval, a_2xx_waited;
 
 	/* B leg: duet is the UAC */
 	struct sip_msg *b_invite;
+	uint32_t b_inv_cseq; /* its CSeq, for ACKs after b_invite is gone */
+	bool b_indexed;	     /* linked in calls.by_b */
 	struct tp_dest b_dest;
 	struct dialog *b_dlg;
-	bool b_provisional;     /* a 1xx arrived: CANCEL may be sent (§9.1) */
-	bool b_final;           /* the INVITE got its final response */
+	bool b_provisional; /* a 1xx arrived: CANCEL may be sent (§9.1) */
+	bool b_final;	    /* the INVITE got its final response */
 	bool cancel_pending;
-	bool cancel_sent;       /* the INVITE ends 64*T1 later at most */
-	char *cancel_reason;    /* the caller's CANCEL Reason (RFC 3326) */
-	bool tcp_fallback;      /* the INVITE was too big for UDP (§18.1.1) */
-	char *b_ack;            /* our ACK for the B leg's 2xx */
+	bool cancel_sent;    /* the INVITE ends 64*T1 later at most */
+	char *cancel_reason; /* the caller's CANCEL Reason (RFC 3326) */
+	bool tcp_fallback;   /* the INVITE was too big for UDP (§18.1.1) */
+	char *b_ack;	     /* our ACK for the B leg's 2xx */
 	size_t b_ack_len;
 	struct tp_dest b_ack_dest;
 

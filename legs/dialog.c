@@ -67,8 +67,18 @@ static bool param_is_tag(struct slice params, size_t from, size_t to)
  * A From/To value as a dialog keeps it (§12.1.1, §12.1.2): the display
  * name, <URI> (a bare addr-spec gets its brackets) and the header
  * parameters except the tag, which dialog_build_request() adds from the
- * dialog ID. Returns a duet_malloc'd string or NULL.
+ * dialog ID. Returns a pooled string (duet_pool_free_str) or NULL.
  */
+/* The writer's text as a pooled string; the writer is freed. Dialogs
+ * last as long as calls, so their strings live in the pool (alloc.h). */
+static char *pool_take(struct sip_writer *w)
+{
+	char *s = w->err ? NULL : duet_pool_strndup(w->buf, w->len);
+
+	sip_writer_free(w);
+	return s;
+}
+
 static char *addr_dup(const struct sip_addr *a)
 {
 	struct sip_writer w;
@@ -91,12 +101,12 @@ static char *addr_dup(const struct sip_addr *a)
 			put_unfolded(&w, slice_sub(a->params, i, end - i));
 		i = end;
 	}
-	return sip_writer_steal(&w, NULL);
+	return pool_take(&w);
 }
 
 static char *slice_dup(struct slice s)
 {
-	return duet_strndup(s.p ? s.p : "", s.len);
+	return duet_pool_strndup(s.p ? s.p : "", s.len);
 }
 
 /* The Contact URI of a dialog-creating message (§12.1.1, §12.1.2 require
@@ -113,35 +123,40 @@ static int contact_target(const struct sip_msg *m, struct slice *target)
 static void routes_free(char **route, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		duet_free(route[i]);
+		duet_pool_free_str(route[i]);
+	duet_pool_free(route, n * sizeof(*route));
 }
 
 /*
  * The route set from the Record-Route entries of m (already split per
  * value, §7.3.1), each kept as its name-addr with all its parameters: in
- * order for a UAS (§12.1.1), reversed for a UAC (§12.1.2). Fills route[]
- * and *n only on success.
+ * order for a UAS (§12.1.1), reversed for a UAC (§12.1.2). Sets *out (a
+ * pooled array, NULL for an empty set) and *n only on success.
  */
-static int routes_from(char **route, size_t *n, const struct sip_msg *m,
+static int routes_from(char ***out, size_t *n, const struct sip_msg *m,
 		       bool reverse)
 {
 	size_t count = m->record_route_count;
 	struct sip_writer w;
+	char **route = NULL;
 
 	if (count > DIALOG_MAX_ROUTES)
 		return EMSGSIZE;
+	if (count && !(route = duet_pool_alloc(count * sizeof(*route))))
+		return ENOMEM;
 	for (size_t i = 0; i < count; i++) {
 		const struct sip_addr *rr =
 			&m->record_routes[reverse ? count - 1 - i : i];
 
 		sip_writer_init(&w, rr->raw.len + 1);
 		put_unfolded(&w, rr->raw);
-		route[i] = sip_writer_steal(&w, NULL);
+		route[i] = pool_take(&w);
 		if (!route[i]) {
-			routes_free(route, i);
+			routes_free(route, count); /* the rest are NULL */
 			return ENOMEM;
 		}
 	}
+	*out = route;
 	*n = count;
 	return 0;
 }
@@ -164,7 +179,7 @@ static int dialog_make(struct dialog **out, const struct dialog_init *in)
 
 	if (in->rr_msg->record_route_count > DIALOG_MAX_ROUTES)
 		return EMSGSIZE;
-	d = duet_calloc(1, sizeof(*d));
+	d = duet_pool_alloc(sizeof(*d));
 	if (!d)
 		return ENOMEM;
 	d->role = in->role;
@@ -178,7 +193,7 @@ static int dialog_make(struct dialog **out, const struct dialog_init *in)
 	d->local_uri = addr_dup(in->local);
 	d->remote_uri = addr_dup(in->remote);
 	d->remote_target = slice_dup(in->target);
-	err = routes_from(d->route, &d->route_count, in->rr_msg,
+	err = routes_from(&d->route, &d->route_count, in->rr_msg,
 			  in->role == DIALOG_UAC);
 	if (!err && (!d->call_id || !d->local_tag || !d->remote_tag ||
 		     !d->local_uri || !d->remote_uri || !d->remote_target))
@@ -257,14 +272,14 @@ void dialog_free(struct dialog *d)
 {
 	if (!d)
 		return;
-	duet_free(d->call_id);
-	duet_free(d->local_tag);
-	duet_free(d->remote_tag);
-	duet_free(d->local_uri);
-	duet_free(d->remote_uri);
-	duet_free(d->remote_target);
+	duet_pool_free_str(d->call_id);
+	duet_pool_free_str(d->local_tag);
+	duet_pool_free_str(d->remote_tag);
+	duet_pool_free_str(d->local_uri);
+	duet_pool_free_str(d->remote_uri);
+	duet_pool_free_str(d->remote_target);
 	routes_free(d->route, d->route_count);
-	duet_free(d);
+	duet_pool_free(d, sizeof(*d));
 }
 
 /* Replace the remote target with t (nothing changes on ENOMEM). */
@@ -274,7 +289,7 @@ static int target_set(struct dialog *d, struct slice t)
 
 	if (!copy)
 		return ENOMEM;
-	duet_free(d->remote_target);
+	duet_pool_free_str(d->remote_target);
 	d->remote_target = copy;
 	return 0;
 }
@@ -288,7 +303,7 @@ static int target_set(struct dialog *d, struct slice t)
  */
 int dialog_confirm(struct dialog *d, const struct sip_msg *resp)
 {
-	char *route[DIALOG_MAX_ROUTES];
+	char **route = NULL;
 	size_t n = 0;
 	struct slice target;
 	char *copy;
@@ -306,7 +321,7 @@ int dialog_confirm(struct dialog *d, const struct sip_msg *resp)
 		return EINVAL;
 	err = contact_target(resp, &target);
 	if (!err)
-		err = routes_from(route, &n, resp, true);
+		err = routes_from(&route, &n, resp, true);
 	if (err)
 		return err;
 	copy = slice_dup(target);
@@ -315,9 +330,9 @@ int dialog_confirm(struct dialog *d, const struct sip_msg *resp)
 		return ENOMEM;
 	}
 	routes_free(d->route, d->route_count);
-	memcpy(d->route, route, n * sizeof(route[0]));
+	d->route = route;
 	d->route_count = n;
-	duet_free(d->remote_target);
+	duet_pool_free_str(d->remote_target);
 	d->remote_target = copy;
 	d->state = DIALOG_CONFIRMED;
 	return 0;

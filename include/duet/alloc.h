@@ -13,9 +13,10 @@
 #include <stdint.h>
 
 struct duet_alloc_stats {
-	uint64_t allocs; /* successful allocations (malloc, calloc, new realloc) */
-	uint64_t frees;  /* frees of non-NULL pointers */
-	int64_t live;    /* allocs - frees */
+	uint64_t allocs; /* successful allocations (malloc, calloc, new realloc)
+			  */
+	uint64_t frees;	 /* frees of non-NULL pointers */
+	int64_t live;	 /* allocs - frees */
 	uint64_t failed; /* allocations refused (real or injected) */
 };
 
@@ -36,5 +37,35 @@ struct duet_alloc_stats duet_alloc_stats(void);
  * 0 turns injection off. For out-of-memory tests.
  */
 void duet_alloc_fail_nth(uint64_t nth);
+
+/*
+ * The pool: small objects that live as long as a call (the call, its
+ * dialogs and their strings) are carved from 64 KiB slabs of their own,
+ * by size class (16-byte steps up to DUET_POOL_MAX), not from the heap
+ * that messages and transactions churn through. So a call held for hours
+ * pins a few hundred dense bytes, not the pages its setup traffic was
+ * spread over, and those pages can go back to the system. Freed objects
+ * are reused by their class; slabs are kept. Counted like duet_malloc
+ * (live, failure injection). Bigger objects, sanitizer builds and
+ * DUET_NO_POOL=1 in the environment (valgrind runs) use the heap.
+ */
+#define DUET_POOL_MAX 2048
+
+/** n zeroed bytes (n > 0), or NULL. Free with duet_pool_free(p, n). */
+void *duet_pool_alloc(size_t n);
+/** Free p (NULL is fine); n must be the size it was allocated with. */
+void duet_pool_free(void *p, size_t n);
+/** A pooled copy of s plus a NUL; free with duet_pool_free_str. */
+char *duet_pool_strndup(const char *s, size_t n);
+void duet_pool_free_str(char *s);
+
+struct duet_pool_stats {
+	uint64_t slabs;	  /* 64 KiB slabs mapped */
+	uint64_t objects; /* pooled objects in use */
+	uint64_t bytes;	  /* their bytes, rounded to their class */
+};
+
+/** This thread's pool counters. */
+struct duet_pool_stats duet_pool_stats(void);
 
 #endif /* DUET_ALLOC_H */

@@ -22,7 +22,7 @@
 
 enum dialog_role {
 	DIALOG_UAS = 0, /* duet answered the dialog-creating request */
-	DIALOG_UAC,     /* duet sent it */
+	DIALOG_UAC,	/* duet sent it */
 };
 
 enum dialog_state {
@@ -42,12 +42,12 @@ struct dialog {
 	char *local_uri;     /* our name-addr (From of UAC requests) */
 	char *remote_uri;    /* the peer's name-addr (To of UAC requests) */
 	char *remote_target; /* the peer's Contact URI (without <>) */
-	char *route[DIALOG_MAX_ROUTES]; /* route set, each a name-addr
-					   "<sip:p1;lr>" in sending order */
+	char **route; /* route set: route_count name-addrs "<sip:p1;lr>" in
+			 sending order (at most DIALOG_MAX_ROUTES) */
 	size_t route_count;
 	uint32_t local_cseq;  /* the last CSeq we sent; 0: none yet */
 	uint32_t remote_cseq; /* the last CSeq received; 0: none yet */
-	bool secure;          /* sips Request-URI over TLS (§12.1.1) */
+	bool secure;	      /* sips Request-URI over TLS (§12.1.1) */
 };
 
 /**
@@ -105,13 +105,13 @@ int dialog_on_refresh_response(struct dialog *d, const struct sip_msg *resp);
 
 /** Options of dialog_build_request(). */
 struct dialog_req {
-	struct slice method;    /* "BYE", "INVITE", "ACK"... */
-	struct slice via;       /* the full Via value (transport, sent-by,
-				   branch) the caller chose */
-	struct slice contact;   /* Contact value to add, or empty */
-	uint32_t cseq;          /* 0: next local CSeq; ACK and CANCEL pass
-				   the INVITE's (§13.2.2.4, §9.1) */
-	int max_forwards;       /* 0: 70 */
+	struct slice method;  /* "BYE", "INVITE", "ACK"... */
+	struct slice via;     /* the full Via value (transport, sent-by,
+				 branch) the caller chose */
+	struct slice contact; /* Contact value to add, or empty */
+	uint32_t cseq;	      /* 0: next local CSeq; ACK and CANCEL pass
+				 the INVITE's (§13.2.2.4, §9.1) */
+	int max_forwards;     /* 0: 70 */
 };
 
 /**

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* The allocation counters, failure injection and the call-state pool. */
+#include "test_util.h"
+
+#include <stdlib.h>
+
+#include "duet/alloc.h"
+
+static void test_counts(void **state)
+{
+	struct duet_alloc_stats a = duet_alloc_stats(), b;
+	char *p = duet_malloc(10), *q = duet_strndup("abc", 3);
+
+	(void)state;
+	b = duet_alloc_stats();
+	assert_int_equal(b.live - a.live, 2);
+	assert_int_equal(b.allocs - a.allocs, 2);
+	assert_string_equal(q, "abc");
+	duet_free(p);
+	duet_free(q);
+	duet_free(NULL);
+	b = duet_alloc_stats();
+	assert_int_equal(b.live, a.live);
+	assert_int_equal(b.frees - a.frees, 2);
+}
+
+static void test_fail_nth(void **state)
+{
+	void *p, *q;
+
+	(void)state;
+	duet_alloc_fail_nth(2);
+	p = duet_malloc(8);
+	assert_non_null(p);
+	assert_null(duet_pool_alloc(8)); /* the pool obeys injection too */
+	q = duet_pool_alloc(8);
+	assert_non_null(q);
+	duet_free(p);
+	duet_pool_free(q, 8);
+}
+
+/* Objects are zeroed, sized by class, reused after free, and counted. */
+static void test_pool_reuse(void **state)
+{
+	struct duet_pool_stats s0 = duet_pool_stats(), s1;
+	unsigned char *a = duet_pool_alloc(20), *b;
+
+	(void)state;
+	assert_non_null(a);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(a[i], 0);
+	memset(a, 0xab, 20);
+	s1 = duet_pool_stats();
+	if (getenv("DUET_NO_POOL") == NULL && s1.objects != s0.objects) {
+		/* pooled (not a sanitizer build): one 32-byte object */
+		assert_int_equal(s1.objects - s0.objects, 1);
+		assert_int_equal(s1.bytes - s0.bytes, 32);
+		duet_pool_free(a, 20);
+		b = duet_pool_alloc(32); /* same class: the freed object */
+		assert_ptr_equal(a, b);
+	} else {
+		duet_pool_free(a, 20);
+		b = duet_pool_alloc(32);
+	}
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(b[i], 0);
+	duet_pool_free(b, 32);
+	s1 = duet_pool_stats();
+	assert_int_equal(s1.objects, s0.objects);
+	assert_int_equal(s1.bytes, s0.bytes);
+}
+
+/* Many objects of many sizes: no two overlap, slabs fill densely, and
+ * sizes over DUET_POOL_MAX still work (from the heap). */
+static void test_pool_many(void **state)
+{
+	enum { N = 6000 };
+	static unsigned char *p[N];
+	struct duet_pool_stats s0 = duet_pool_stats(), s1;
+
+	(void)state;
+	for (int i = 0; i < N; i++) {
+		size_t n = 1 + (size_t)(i * 37) % (DUET_POOL_MAX + 100);
+
+		p[i] = duet_pool_alloc(n);
+		assert_non_null(p[i]);
+		memset(p[i], i & 0xff, n);
+	}
+	for (int i = 0; i < N; i++) {
+		size_t n = 1 + (size_t)(i * 37) % (DUET_POOL_MAX + 100);
+
+		for (size_t k = 0; k < n; k++)
+			assert_int_equal(p[i][k], i & 0xff);
+	}
+	s1 = duet_pool_stats();
+	if (s1.objects != s0.objects) /* pooled: slabs hold the bytes */
+		assert_true(s1.slabs * 64 * 1024 >= s1.bytes - s0.bytes);
+	for (int i = 0; i < N; i++)
+		duet_pool_free(p[i],
+			       1 + (size_t)(i * 37) % (DUET_POOL_MAX + 100));
+	s1 = duet_pool_stats();
+	assert_int_equal(s1.objects, s0.objects);
+}
+
+static void test_pool_strings(void **state)
+{
+	char *s = duet_pool_strndup("sip:alice@example.com;x", 21);
+
+	(void)state;
+	assert_string_equal(s, "sip:alice@example.com");
+	duet_pool_free_str(s);
+	duet_pool_free_str(NULL);
+	s = duet_pool_strndup("", 0);
+	assert_string_equal(s, "");
+	duet_pool_free_str(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		LEAK_TEST(test_counts),	      LEAK_TEST(test_fail_nth),
+		LEAK_TEST(test_pool_reuse),   LEAK_TEST(test_pool_many),
+		LEAK_TEST(test_pool_strings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
