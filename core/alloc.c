@@ -210,6 +210,53 @@ void duet_pool_free_str(char *s)
 		duet_pool_free(s, strlen(s) + 1);
 }
 
+/* ---- the churn cache ---- */
+
+#define CACHE_STEP 256
+#define CACHE_CLASSES (DUET_CACHE_MAX / CACHE_STEP)
+
+static _Thread_local struct pool_free_obj *cache[CACHE_CLASSES];
+static _Thread_local size_t cache_bytes;
+
+void *duet_cache_alloc(size_t n)
+{
+	size_t size = (n + CACHE_STEP - 1) / CACHE_STEP * CACHE_STEP;
+	struct pool_free_obj **c;
+	void *p;
+
+	if (n == 0 || n > DUET_CACHE_MAX || !pool_on())
+		return duet_malloc(n);
+	c = &cache[size / CACHE_STEP - 1];
+	if (!*c) /* the whole class, so the block can serve any of it */
+		return duet_malloc(size);
+	if (injected_failure())
+		return NULL;
+	p = *c;
+	*c = (*c)->next;
+	cache_bytes -= size;
+	return counted(p);
+}
+
+void duet_cache_free(void *p, size_t n)
+{
+	size_t size = (n + CACHE_STEP - 1) / CACHE_STEP * CACHE_STEP;
+	struct pool_free_obj *o = p, **c;
+
+	if (!p)
+		return;
+	if (n == 0 || n > DUET_CACHE_MAX || !pool_on() ||
+	    cache_bytes + size > DUET_CACHE_BYTES) {
+		duet_free(p);
+		return;
+	}
+	c = &cache[size / CACHE_STEP - 1];
+	o->next = *c;
+	*c = o;
+	cache_bytes += size;
+	stats.frees++;
+	stats.live--;
+}
+
 struct duet_pool_stats duet_pool_stats(void)
 {
 	return pstats;

@@ -2,6 +2,7 @@
 /* The allocation counters, failure injection and the call-state pool. */
 #include "test_util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "duet/alloc.h"
@@ -115,12 +116,63 @@ static void test_pool_strings(void **state)
 	duet_pool_free_str(s);
 }
 
+/* Whether this build pools (sanitizer builds and DUET_NO_POOL do not). */
+static bool pooled(void)
+{
+	struct duet_pool_stats s0 = duet_pool_stats();
+	void *p = duet_pool_alloc(8);
+	bool on = duet_pool_stats().objects != s0.objects;
+
+	duet_pool_free(p, 8);
+	return on;
+}
+
+/* Freed blocks come back for the next allocation of their class, are
+ * counted as freed while cached, and the cache stays within its bound. */
+static void test_cache(void **state)
+{
+	enum { N = 600 };
+	static char *p[N];
+	struct duet_alloc_stats a = duet_alloc_stats(), b;
+	char *x, *y;
+
+	(void)state;
+	x = duet_cache_alloc(1500);
+	assert_non_null(x);
+	memset(x, 'x', 1500);
+	duet_cache_free(x, 1500);
+	b = duet_alloc_stats();
+	assert_int_equal(b.live, a.live);
+	y = duet_cache_alloc(1400); /* same 256-byte class (1280..1536] */
+	assert_non_null(y);
+	if (pooled()) /* not a sanitizer build: the cached block, LIFO */
+		assert_ptr_equal(y, x);
+	memset(y, 'y', 1400);
+	duet_cache_free(y, 1400);
+	/* more than DUET_CACHE_BYTES freed: the rest goes to the heap */
+	for (int i = 0; i < N; i++) {
+		p[i] = duet_cache_alloc(4000);
+		assert_non_null(p[i]);
+		memset(p[i], i & 0xff, 4000);
+	}
+	for (int i = 0; i < N; i++)
+		duet_cache_free(p[i], 4000);
+	/* big ones bypass it */
+	x = duet_cache_alloc(DUET_CACHE_MAX + 1);
+	assert_non_null(x);
+	duet_cache_free(x, DUET_CACHE_MAX + 1);
+	duet_alloc_fail_nth(1);
+	assert_null(duet_cache_alloc(4000)); /* injection, cached or not */
+	b = duet_alloc_stats();
+	assert_int_equal(b.live, a.live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_counts),	      LEAK_TEST(test_fail_nth),
 		LEAK_TEST(test_pool_reuse),   LEAK_TEST(test_pool_many),
-		LEAK_TEST(test_pool_strings),
+		LEAK_TEST(test_pool_strings), LEAK_TEST(test_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,9 +58,9 @@ struct sip_limits {
 	size_t max_header_len; /* one header field, name + value, bytes */
 };
 
-#define SIP_LIMITS_DEFAULT                                                   \
-	((struct sip_limits){ .max_msg_size = 65535,                         \
-			      .max_headers = 256,                            \
+#define SIP_LIMITS_DEFAULT                                                     \
+	((struct sip_limits){ .max_msg_size = 65535,                           \
+			      .max_headers = 256,                              \
 			      .max_header_len = 16384 })
 
 /** How the bytes arrived (RFC 3261 §18.3). */
@@ -74,8 +74,8 @@ struct sip_hdr {
 	struct slice name;  /* as written ("v", "VIA", "Via") */
 	struct slice value; /* trimmed; folded lines keep their CRLF SP */
 	struct slice line;  /* the whole field, without the final CRLF */
-	uint16_t id;        /* enum sip_hdr_id */
-	uint16_t next;      /* index of the next field with this id, or
+	uint16_t id;	    /* enum sip_hdr_id */
+	uint16_t next;	    /* index of the next field with this id, or
 			       SIP_HDR_NONE */
 };
 
@@ -83,18 +83,18 @@ struct sip_hdr {
 
 /** One via-parm (RFC 3261 §20.42). */
 struct sip_via {
-	struct slice raw;       /* the whole value */
+	struct slice raw;	/* the whole value */
 	struct slice transport; /* "UDP", "TCP", "TLS", "SCTP", "WS"... */
-	struct slice host;      /* IPv6 with its brackets */
+	struct slice host;	/* IPv6 with its brackets */
 	enum sip_host_kind host_kind;
-	uint16_t port;        /* 0 when absent */
-	struct slice params;  /* ";branch=...;rport", or empty */
-	struct slice branch;  /* NULL slice when absent */
+	uint16_t port;	     /* 0 when absent */
+	struct slice params; /* ";branch=...;rport", or empty */
+	struct slice branch; /* NULL slice when absent */
 	struct slice received;
 	struct slice maddr;
 	struct slice ttl;
-	bool has_rport;      /* RFC 3581: "rport" or "rport=N" */
-	uint16_t rport;      /* N, or 0 for a bare "rport" */
+	bool has_rport; /* RFC 3581: "rport" or "rport=N" */
+	uint16_t rport; /* N, or 0 for a bare "rport" */
 };
 
 /**
@@ -106,15 +106,15 @@ struct sip_addr {
 	struct slice display; /* display name: without its quotes (escapes
 				 kept) when quoted; NULL slice when absent */
 	bool display_quoted;
-	bool bracketed;       /* written as <uri> */
-	bool star;            /* "Contact: *" */
+	bool bracketed; /* written as <uri> */
+	bool star;	/* "Contact: *" */
 	struct sip_uri uri;
-	struct slice params;  /* header params, ";tag=x;expires=60" or empty */
-	struct slice tag;     /* NULL slice when absent */
-	bool has_expires;     /* Contact expires param (§20.10) */
+	struct slice params; /* header params, ";tag=x;expires=60" or empty */
+	struct slice tag;    /* NULL slice when absent */
+	bool has_expires;    /* Contact expires param (§20.10) */
 	uint32_t expires;
 	bool has_q;
-	uint16_t q;           /* q-value times 1000 (0..1000) */
+	uint16_t q; /* q-value times 1000 (0..1000) */
 };
 
 struct sip_msg {
@@ -162,7 +162,8 @@ struct sip_msg {
 	struct slice body;
 
 	unsigned refs;
-	void *values; /* the second allocation (header index or values) */
+	void *values;	   /* the second allocation (header index or values) */
+	size_t alloc_size; /* of the first (this struct, index, bytes) */
 };
 
 /**
@@ -217,8 +218,7 @@ const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg,
  * Record-Route, Refer-To, P-Asserted-Identity...) on demand. The result
  * points into `value`. Returns 0 or EBADMSG with *why.
  */
-int sip_addr_parse(struct sip_addr *addr, struct slice value,
-		   const char **why);
+int sip_addr_parse(struct sip_addr *addr, struct slice value, const char **why);
 
 /** Parse one via-parm on demand (see struct sip_via). 0 or EBADMSG. */
 int sip_via_parse(struct sip_via *via, struct slice value, const char **why);
