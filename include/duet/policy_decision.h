@@ -13,6 +13,9 @@
 
 #include "duet/slice.h"
 
+struct policy;       /* include/duet/policy.h */
+struct policy_route;
+
 enum policy_action {
 	POLICY_RELAY = 0, /* create the B leg toward targets[] */
 	POLICY_REJECT,    /* answer status/reason on the A leg */
@@ -33,12 +36,19 @@ struct policy_decision {
 	char *route;     /* owned name of the deciding route */
 	struct policy_target targets[POLICY_MAX_TARGETS];
 	size_t target_count;
+	/* set by policy_decide(): the policy that decided (a reference,
+	 * dropped by policy_decision_clear()) and its route (NULL when no
+	 * route matched), for the call's later questions (rewrites, headers,
+	 * method map, failover, reply map) */
+	struct policy *policy;
+	const struct policy_route *rule;
+	uint32_t retry_after; /* seconds, for a 503 reject; 0: none */
 };
 
 /** An empty relay decision with no targets. */
 void policy_decision_init(struct policy_decision *d);
 
-/** Free what d owns and make it empty again. */
+/** Free what d owns (and drop its policy reference); make it empty. */
 void policy_decision_clear(struct policy_decision *d);
 
 /** Set the deciding route's name (copied). 0 or ENOMEM. */
