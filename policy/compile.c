@@ -16,7 +16,7 @@
 #include "duet/alloc.h"
 #include "duet/err.h"
 
-static const char *const top_keys[] = { "listen", "timers",    "limits",
+static const char *const top_keys[] = { "listen",    "timers", "limits",
 					"log_level", "routes", NULL };
 
 const char *const *policy_top_keys(void)
@@ -153,8 +153,7 @@ bool cint(struct compiler *c, json_t *v, long long lo, long long hi,
 {
 	long long n;
 
-	if (!json_is_integer(v) || (n = json_integer_value(v)) < lo ||
-	    n > hi) {
+	if (!json_is_integer(v) || (n = json_integer_value(v)) < lo || n > hi) {
 		cerror(c, "expected an integer %lld..%lld", lo, hi);
 		return false;
 	}
@@ -213,10 +212,10 @@ struct tmpl *ctmpl(struct compiler *c, json_t *v, unsigned max_capture,
 	return t;
 }
 
-/* ---- settings ------------------------------------------------------------- */
+/* ---- settings -------------------------------------------------------------
+ */
 
-static void listen_one(struct compiler *c, struct policy_settings *s,
-		       json_t *l)
+static void listen_one(struct compiler *c, struct policy_settings *s, json_t *l)
 {
 	static const char *const keys[] = { "transport", "address", "port",
 					    NULL };
@@ -253,8 +252,7 @@ static void listen_one(struct compiler *c, struct policy_settings *s,
 	cpop(c, save);
 }
 
-static void listen_all(struct compiler *c, struct policy_settings *s,
-		       json_t *l)
+static void listen_all(struct compiler *c, struct policy_settings *s, json_t *l)
 {
 	size_t save = cpush_key(c, "listen");
 
@@ -327,12 +325,15 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 	static const struct {
 		const char *key;
 		long long min, max;
-	} k[] = { { "t1", 10, 60000 },	       { "t2", 10, 600000 },
-		  { "t4", 10, 600000 },	       { "trying", 0, 60000 },
-		  { "ring_timeout", 0, 86400000 }, { "drain", 0, 3600000 } };
-	static const char *const keys[] = {
-		"t1", "t2", "t4", "trying", "ring_timeout", "drain", NULL
-	};
+	} k[] = { { "t1", 10, 60000 },
+		  { "t2", 10, 600000 },
+		  { "t4", 10, 600000 },
+		  { "trying", 0, 60000 },
+		  { "ring_timeout", 0, 86400000 },
+		  { "drain", 0, 3600000 } };
+	static const char *const keys[] = { "t1",     "t2",	      "t4",
+					    "trying", "ring_timeout", "drain",
+					    NULL };
 	uint32_t *out[] = { &s->t1,	&s->t2,		  &s->t4,
 			    &s->trying, &s->ring_timeout, &s->drain };
 	size_t save = cpush_key(c, "timers");
@@ -360,14 +361,14 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 	cpop(c, save);
 }
 
-static void log_level(struct compiler *c, struct policy_settings *s,
-		      json_t *v)
+static void log_level(struct compiler *c, struct policy_settings *s, json_t *v)
 {
 	size_t save = cpush_key(c, "log_level");
 
 	if (v && (!json_is_string(v) ||
 		  duet_log_level_from(json_string_value(v), &s->log_level)))
-		cerror(c, "expected \"error\", \"warn\", \"info\" or \"debug\"");
+		cerror(c,
+		       "expected \"error\", \"warn\", \"info\" or \"debug\"");
 	cpop(c, save);
 }
 
@@ -411,8 +412,9 @@ static void routes(struct compiler *c, struct policy *p, json_t *r)
 			if (strcmp(p->routes[i].name, p->routes[j].name) == 0) {
 				size_t s3 = cpush_key(c, "name");
 
-				cerror(c, "the name \"%s\" is taken by "
-					  "routes[%zu]",
+				cerror(c,
+				       "the name \"%s\" is taken by "
+				       "routes[%zu]",
 				       p->routes[i].name, j);
 				cpop(c, s3);
 				break;
@@ -423,8 +425,9 @@ static void routes(struct compiler *c, struct policy *p, json_t *r)
 				cwarn(c,
 				      "unreachable: routes[%zu] (\"%s\") "
 				      "matches every request first",
-				      j, p->routes[j].name ? p->routes[j].name
-							   : "?");
+				      j,
+				      p->routes[j].name ? p->routes[j].name
+							: "?");
 				break;
 			}
 		}

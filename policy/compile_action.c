@@ -198,20 +198,19 @@ out:
 /* ---- headers ----------------------------------------------------------- */
 
 /* Built per leg by duet: never crossing, never added or removed. */
-static const char *const managed[] = { "Via",	   "From",	 "To",
-				       "Call-ID",  "CSeq",	 "Contact",
-				       "Route",	   "Record-Route",
-				       "Max-Forwards", "Content-Length",
-				       "Content-Type", NULL };
+static const char *const managed[] = {
+	"Via",		"From",		  "To",		  "Call-ID",
+	"CSeq",		"Contact",	  "Route",	  "Record-Route",
+	"Max-Forwards", "Content-Length", "Content-Type", NULL
+};
 
 bool policy_header_managed(struct slice name)
 {
 	enum sip_hdr_id id = sip_hdr_lookup(name);
 
 	for (const char *const *m = managed; *m; m++) {
-		if (id != SIP_HDR_OTHER
-			    ? id == sip_hdr_lookup(slice_cstr(*m))
-			    : slice_caseeq(name, slice_cstr(*m)))
+		if (id != SIP_HDR_OTHER ? id == sip_hdr_lookup(slice_cstr(*m))
+					: slice_caseeq(name, slice_cstr(*m)))
 			return true;
 	}
 	return false;
@@ -222,7 +221,8 @@ static bool token(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
 			    "0123456789-.!%*_+`'~",
 			    *s))
 			return false;
@@ -259,8 +259,9 @@ static char **name_list(struct compiler *c, json_t *v, size_t *count,
 					cerror(c, "duet builds %s itself",
 					       json_string_value(e));
 				else
-					cwarn(c, "ignored: duet builds %s "
-						 "itself",
+					cwarn(c,
+					      "ignored: duet builds %s "
+					      "itself",
 					      json_string_value(e));
 			}
 			out[i] = cstrdup(c, json_string_value(e));
@@ -329,8 +330,7 @@ static void edit_one(struct compiler *c, json_t *v, struct policy_route *r,
 void compile_headers(struct compiler *c, json_t *v, struct policy_route *r)
 {
 	static const char *const keys[] = { "allow", "deny", "a", "b", NULL };
-	static const char *const leg_keys[] = { "requests", "responses",
-						NULL };
+	static const char *const leg_keys[] = { "requests", "responses", NULL };
 	size_t save = cpush_key(c, "headers"), s2;
 	json_t *e;
 
@@ -550,9 +550,9 @@ static void method_rule(struct compiler *c, json_t *v, enum method_row row,
 		if (!reason_ok(json_object_get(v, "reason")))
 			cerror(c, "expected a reason phrase on one line");
 		else
-			rule.reason = cstrdup(
-				c, json_string_value(
-					   json_object_get(v, "reason")));
+			rule.reason =
+				cstrdup(c, json_string_value(json_object_get(
+						   v, "reason")));
 		cpop(c, save);
 	}
 	cell->set = true;
@@ -620,8 +620,7 @@ out:
 
 /* ---- limits ------------------------------------------------------------ */
 
-void compile_route_limits(struct compiler *c, json_t *v,
-			  struct policy_route *r)
+void compile_route_limits(struct compiler *c, json_t *v, struct policy_route *r)
 {
 	static const char *const keys[] = { "max_duration", "max_calls",
 					    "calls_per_second", "retry_after",

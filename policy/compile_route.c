@@ -13,8 +13,8 @@
 #include "duet/err.h"
 
 static const char *const route_keys[] = {
-	"name",	    "match",   "targets",   "strategy",	 "hash_by",
-	"failover_on", "reject", "redirect", "rewrite",	 "headers",
+	"name",	       "match",	  "targets",  "strategy", "hash_by",
+	"failover_on", "reject",  "redirect", "rewrite",  "headers",
 	"reply_map",   "methods", "limits",   NULL
 };
 
@@ -23,7 +23,8 @@ const char *const *policy_route_keys(void)
 	return route_keys;
 }
 
-/* ---- match ---------------------------------------------------------------- */
+/* ---- match ----------------------------------------------------------------
+ */
 
 static void match_method_one(struct compiler *c, struct route_match *m,
 			     json_t *v, size_t *other)
@@ -42,8 +43,7 @@ static void match_method_one(struct compiler *c, struct route_match *m,
 	m->method_other[(*other)++] = cstrdup(c, json_string_value(v));
 }
 
-static void match_methods(struct compiler *c, struct route_match *m,
-			  json_t *v)
+static void match_methods(struct compiler *c, struct route_match *m, json_t *v)
 {
 	size_t n = json_is_array(v) ? json_array_size(v) : 1, other = 0;
 
@@ -99,8 +99,7 @@ static bool cidr_parse(const char *s, struct cidr *out)
 	return true;
 }
 
-static void match_source(struct compiler *c, struct route_match *m,
-			 json_t *v)
+static void match_source(struct compiler *c, struct route_match *m, json_t *v)
 {
 	size_t n = json_is_array(v) ? json_array_size(v) : 1;
 
@@ -116,14 +115,13 @@ static void match_source(struct compiler *c, struct route_match *m,
 	m->src_count = n;
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-		size_t save = json_is_array(v) ? cpush_index(c, i)
-					       : strlen(c->path);
+		size_t save =
+			json_is_array(v) ? cpush_index(c, i) : strlen(c->path);
 
 		if (!json_is_string(e) ||
 		    !cidr_parse(json_string_value(e), &m->src[i]))
-			cerror(c,
-			       "expected an IPv4 or IPv6 address or CIDR "
-			       "(\"10.0.0.0/8\", \"2001:db8::/32\")");
+			cerror(c, "expected an IPv4 or IPv6 address or CIDR "
+				  "(\"10.0.0.0/8\", \"2001:db8::/32\")");
 		cpop(c, save);
 	}
 }
@@ -139,8 +137,8 @@ static void match_transport(struct compiler *c, struct route_match *m,
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-		size_t save = json_is_array(v) ? cpush_index(c, i)
-					       : strlen(c->path);
+		size_t save =
+			json_is_array(v) ? cpush_index(c, i) : strlen(c->path);
 		enum sip_proto pr;
 
 		if (!json_is_string(e) ||
@@ -152,8 +150,7 @@ static void match_transport(struct compiler *c, struct route_match *m,
 	}
 }
 
-static void match_headers(struct compiler *c, struct route_match *m,
-			  json_t *v)
+static void match_headers(struct compiler *c, struct route_match *m, json_t *v)
 {
 	const char *name;
 	json_t *e;
@@ -234,8 +231,8 @@ static void match_uri(struct compiler *c, struct route_match *m, json_t *v,
 
 static void compile_match(struct compiler *c, json_t *v, struct route_match *m)
 {
-	static const char *const keys[] = { "method", "ruri",	   "from",
-					    "to",     "source",	   "transport",
+	static const char *const keys[] = { "method",  "ruri",	 "from",
+					    "to",      "source", "transport",
 					    "headers", NULL };
 	static const struct {
 		const char *key;
@@ -286,7 +283,8 @@ static void compile_match(struct compiler *c, json_t *v, struct route_match *m)
 	}
 }
 
-/* ---- actions -------------------------------------------------------------- */
+/* ---- actions --------------------------------------------------------------
+ */
 
 static unsigned ruri_captures(const struct policy_route *r)
 {
@@ -306,8 +304,9 @@ static void weighted_sequence(struct compiler *c, struct policy_route *r)
 	if (total == 0) {
 		size_t save = cpush_key(c, "targets");
 
-		cerror(c, "the \"%s\" strategy needs a target with a weight "
-			  "above 0",
+		cerror(c,
+		       "the \"%s\" strategy needs a target with a weight "
+		       "above 0",
 		       r->strategy == TS_HASH ? "hash" : "weighted");
 		cpop(c, save);
 		return;
@@ -453,8 +452,7 @@ static void compile_reject(struct compiler *c, json_t *v,
 	}
 	cpop(c, save);
 	save = cpush_key(c, "retry_after");
-	if ((e = json_object_get(v, "retry_after")) &&
-	    cint(c, e, 0, 86400, &n))
+	if ((e = json_object_get(v, "retry_after")) && cint(c, e, 0, 86400, &n))
 		r->retry_after = (uint32_t)n;
 	cpop(c, save);
 }
@@ -551,8 +549,7 @@ void compile_route(struct compiler *c, json_t *jr, struct policy_route *r)
 		cpop(c, save);
 	}
 	if (r->action != POLICY_RELAY) {
-		static const char *const relay_only[] = { "strategy",
-							  "hash_by",
+		static const char *const relay_only[] = { "strategy", "hash_by",
 							  "failover_on" };
 
 		for (size_t i = 0; i < 3; i++)

@@ -101,9 +101,8 @@ static bool cidr_match(const struct cidr *c, const struct tp_addr *a)
 	rest = c->bits % 8;
 	if (memcmp(ip, c->addr, full) != 0)
 		return false;
-	return !rest ||
-	       ((ip[full] ^ c->addr[full]) & (uint8_t)(0xFF << (8 - rest))) ==
-		       0;
+	return !rest || ((ip[full] ^ c->addr[full]) &
+			 (uint8_t)(0xFF << (8 - rest))) == 0;
 }
 
 static bool headers_match(const struct route_match *m,
@@ -269,8 +268,8 @@ int policy_decide(struct policy *p, const struct sip_msg *req,
 	out->status = r->status;
 	out->retry_after = r->retry_after;
 	if (r->action == POLICY_REJECT) {
-		if (r->reason && !(out->reason = duet_strndup(
-					   r->reason, strlen(r->reason))))
+		if (r->reason &&
+		    !(out->reason = duet_strndup(r->reason, strlen(r->reason))))
 			return ENOMEM;
 		return 0;
 	}

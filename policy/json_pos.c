@@ -130,8 +130,9 @@ static unsigned long hex4(struct scan *sc)
 			sc->err = EBADMSG;
 			return 0;
 		}
-		v = v * 16 + (unsigned long)(isdigit(ch) ? ch - '0'
-						       : (tolower(ch) - 'a' + 10));
+		v = v * 16 +
+		    (unsigned long)(isdigit(ch) ? ch - '0'
+						: (tolower(ch) - 'a' + 10));
 		advance(sc);
 	}
 	return v;
@@ -160,11 +161,21 @@ static void string(struct scan *sc, char *out, size_t cap)
 			}
 			advance(sc);
 			switch (ch) {
-			case 'b': ch = '\b'; break;
-			case 'f': ch = '\f'; break;
-			case 'n': ch = '\n'; break;
-			case 'r': ch = '\r'; break;
-			case 't': ch = '\t'; break;
+			case 'b':
+				ch = '\b';
+				break;
+			case 'f':
+				ch = '\f';
+				break;
+			case 'n':
+				ch = '\n';
+				break;
+			case 'r':
+				ch = '\r';
+				break;
+			case 't':
+				ch = '\t';
+				break;
 			case 'u':
 				cp = hex4(sc);
 				if (cp >= 0xD800 && cp < 0xDC00 &&
@@ -177,7 +188,8 @@ static void string(struct scan *sc, char *out, size_t cap)
 				if (out)
 					put_utf8(out, cap, &n, cp);
 				continue;
-			default: break; /* '"', '\\', '/' */
+			default:
+				break; /* '"', '\\', '/' */
 			}
 		}
 		if (out && n + 1 < cap)

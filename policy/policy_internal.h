@@ -18,7 +18,7 @@
 /* line:col (1-based) of every value of a JSON text, by path
  * ("routes[2].targets[0].uri"); members also have their key's position. */
 struct json_pos_entry {
-	size_t path;   /* offset into the index's path pool */
+	size_t path;	      /* offset into the index's path pool */
 	unsigned line, col;   /* the value */
 	unsigned kline, kcol; /* the member's key; 0 for array elements */
 };
@@ -77,7 +77,7 @@ struct tmpl_part {
 struct tmpl {
 	size_t count;
 	unsigned max_capture; /* highest $N used, 0 if none */
-	bool has_vars;        /* any part but literals */
+	bool has_vars;	      /* any part but literals */
 	struct tmpl_part *parts;
 	char *src;
 };
@@ -96,8 +96,7 @@ struct tmpl_ctx {
 int tmpl_compile(struct tmpl **out, const char *s, const char **why);
 /* Expand into a new NUL-terminated string (*out, duet_malloc'd).
  * 0, ENOMEM, EBADMSG (a result with CR, LF or NUL). */
-int tmpl_expand(const struct tmpl *t, const struct tmpl_ctx *ctx,
-		char **out);
+int tmpl_expand(const struct tmpl *t, const struct tmpl_ctx *ctx, char **out);
 void tmpl_free(struct tmpl *t);
 
 /* ---- the compiled policy ------------------------------------------------ */
@@ -126,7 +125,7 @@ struct hdr_match {
 };
 
 struct route_match {
-	bool any;            /* no condition at all: a catch-all */
+	bool any;	     /* no condition at all: a catch-all */
 	uint32_t methods;    /* bit per enum sip_method; 0: any */
 	char **method_other; /* extension methods, NULL-ended */
 	regex_t re[MF_COUNT];
@@ -164,7 +163,7 @@ enum rw_field {
 
 struct rewrite {
 	struct tmpl *t; /* NULL: field not rewritten */
-	bool has_re;    /* regex form: t is the replacement of re's match */
+	bool has_re;	/* regex form: t is the replacement of re's match */
 	regex_t re;
 };
 
@@ -222,7 +221,7 @@ struct policy_route {
 	size_t target_count;
 	enum target_strategy strategy;
 	bool hash_from_user; /* hash by From user, else Call-ID */
-	uint16_t *wseq;      /* smooth weighted sequence of target indexes */
+	uint16_t *wseq;	     /* smooth weighted sequence of target indexes */
 	size_t wseq_len;
 	uint64_t failover_codes[11]; /* bit per code 0..703 */
 	uint64_t stop_codes[11];
@@ -233,9 +232,9 @@ struct policy_route {
 	uint32_t retry_after;
 	/* transforms */
 	struct rewrite rw[RW_COUNT];
-	bool hdr_deny;      /* cross: deny-list, else allow-list */
-	bool hdr_default;   /* no cross rule: the built-in allow-list */
-	char **cross;       /* the list */
+	bool hdr_deny;	  /* cross: deny-list, else allow-list */
+	bool hdr_default; /* no cross rule: the built-in allow-list */
+	char **cross;	  /* the list */
 	size_t cross_count;
 	struct hdr_edit edit[POLICY_LEG_COUNT][2]; /* [leg][response] */
 	struct reply_rule *replies;
@@ -283,8 +282,7 @@ size_t cpush_index(struct compiler *c, size_t i);
 void cpop(struct compiler *c, size_t save);
 
 /* Warn about members of obj not in known (NULL-ended). */
-void cunknown(struct compiler *c, json_t *obj,
-	      const char *const *known);
+void cunknown(struct compiler *c, json_t *obj, const char *const *known);
 /* Compile a regex at c->path; false on error (reported). */
 bool cregex(struct compiler *c, json_t *v, regex_t *re);
 /* A string copy; NULL and coom() on failure. */
@@ -297,21 +295,15 @@ struct tmpl *ctmpl(struct compiler *c, json_t *v, unsigned max_capture,
 		   bool want_uri);
 
 /* compile_route.c */
-void compile_route(struct compiler *c, json_t *jr,
-		   struct policy_route *r);
+void compile_route(struct compiler *c, json_t *jr, struct policy_route *r);
 /* compile_action.c: methods, reply_map, headers, limits, failover_on */
-void compile_methods(struct compiler *c, json_t *v,
-		     struct policy_route *r);
-void compile_reply_map(struct compiler *c, json_t *v,
-		       struct policy_route *r);
-void compile_headers(struct compiler *c, json_t *v,
-		     struct policy_route *r);
-void compile_failover(struct compiler *c, json_t *v,
-		      struct policy_route *r);
+void compile_methods(struct compiler *c, json_t *v, struct policy_route *r);
+void compile_reply_map(struct compiler *c, json_t *v, struct policy_route *r);
+void compile_headers(struct compiler *c, json_t *v, struct policy_route *r);
+void compile_failover(struct compiler *c, json_t *v, struct policy_route *r);
 void compile_route_limits(struct compiler *c, json_t *v,
 			  struct policy_route *r);
-void compile_rewrite(struct compiler *c, json_t *v,
-		     struct policy_route *r);
+void compile_rewrite(struct compiler *c, json_t *v, struct policy_route *r);
 void route_free(struct policy_route *r);
 /* Via, From, To, Call-ID, CSeq, Contact...: duet builds them per leg */
 bool policy_header_managed(struct slice name);

@@ -54,10 +54,10 @@ int policy_rewrite(const struct policy_route *r, const struct sip_msg *req,
 	char subject[SUBJECT_CAP], own[SUBJECT_CAP];
 	regmatch_t caps[POLICY_MAX_CAPS], mine[POLICY_MAX_CAPS];
 	struct policy_rewrite rw = { 0 };
-	char **slot[RW_COUNT] = { &rw.ruri_user,   &rw.ruri_host,
-				  &rw.from_user,   &rw.from_host,
+	char **slot[RW_COUNT] = { &rw.ruri_user,    &rw.ruri_host,
+				  &rw.from_user,    &rw.from_host,
 				  &rw.from_display, &rw.to_user,
-				  &rw.to_host,	   &rw.to_display };
+				  &rw.to_host,	    &rw.to_display };
 	struct tmpl_ctx ctx = { .req = req, .src = src };
 	bool have = route_caps(r, req, subject, sizeof(subject), caps);
 	int err = 0;
@@ -68,10 +68,9 @@ int policy_rewrite(const struct policy_route *r, const struct sip_msg *req,
 		if (!w->t)
 			continue;
 		if (w->has_re) {
-			if (!re_match_slice(&w->re,
-					    rw_current(req, (enum rw_field)f),
-					    mine, POLICY_MAX_CAPS, own,
-					    sizeof(own)))
+			if (!re_match_slice(
+				    &w->re, rw_current(req, (enum rw_field)f),
+				    mine, POLICY_MAX_CAPS, own, sizeof(own)))
 				continue; /* no match: the field stays */
 			ctx.subject = own;
 			ctx.caps = mine;
@@ -106,8 +105,8 @@ void policy_rewrite_clear(struct policy_rewrite *rw)
 /* ---- headers ------------------------------------------------------------ */
 
 /* legs/call_build.c's list before the policy: the default allow-list */
-static const char *const default_cross[] = { "Allow",  "Supported",
-					     "Require", "Accept",
+static const char *const default_cross[] = { "Allow",		"Supported",
+					     "Require",		"Accept",
 					     "Session-Expires", "Min-SE" };
 
 bool policy_header_crosses(const struct policy_route *r, struct slice name)
@@ -123,7 +122,8 @@ bool policy_header_crosses(const struct policy_route *r, struct slice name)
 		return false;
 	}
 	for (size_t i = 0; i < r->cross_count && !listed; i++)
-		listed = r->cross[i] && hdr_name_eq(name, slice_cstr(r->cross[i]));
+		listed = r->cross[i] &&
+			 hdr_name_eq(name, slice_cstr(r->cross[i]));
 	return r->hdr_deny ? !listed : listed;
 }
 
@@ -255,11 +255,9 @@ static struct policy_method_rule default_rule(enum method_row row,
 	}
 }
 
-struct policy_method_rule policy_method_action(const struct policy *p,
-					       const struct policy_route *r,
-					       enum policy_leg leg,
-					       enum sip_method m,
-					       bool in_dialog)
+struct policy_method_rule
+policy_method_action(const struct policy *p, const struct policy_route *r,
+		     enum policy_leg leg, enum sip_method m, bool in_dialog)
 {
 	enum method_row row = method_row_of(m, in_dialog);
 
@@ -336,8 +334,8 @@ policy_route_limits(const struct policy_route *r)
 
 /* ---- token bucket ------------------------------------------------------- */
 
-void policy_bucket_init(struct policy_bucket *b, uint32_t rate,
-			uint32_t burst, uint64_t now_ms)
+void policy_bucket_init(struct policy_bucket *b, uint32_t rate, uint32_t burst,
+			uint64_t now_ms)
 {
 	if (!burst)
 		burst = rate ? rate : 1;

@@ -39,7 +39,8 @@ static bool header_name_ok(struct slice n)
 	if (!n.len)
 		return false;
 	for (size_t i = 0; i < n.len; i++) /* token (RFC 3261 §25.1) */
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
 			    "0123456789-.!%*_+`'~",
 			    n.p[i]))
 			return false;
@@ -54,18 +55,18 @@ static long parse(const char *s, struct tmpl_part *parts, unsigned *maxcap,
 	long n = 0;
 	size_t lit = 0, i = 0, len = strlen(s);
 
-#define EMIT(part)                                                           \
-	do {                                                                 \
-		if (parts)                                                   \
-			parts[n] = (part);                                   \
-		n++;                                                         \
+#define EMIT(part)                                                             \
+	do {                                                                   \
+		if (parts)                                                     \
+			parts[n] = (part);                                     \
+		n++;                                                           \
 	} while (0)
-#define FLUSH()                                                              \
-	do {                                                                 \
-		if (i > lit)                                                 \
-			EMIT(((struct tmpl_part){                            \
-				.var = TV_LITERAL,                           \
-				.text = slice_make(s + lit, i - lit) }));    \
+#define FLUSH()                                                                \
+	do {                                                                   \
+		if (i > lit)                                                   \
+			EMIT(((struct tmpl_part){                              \
+				.var = TV_LITERAL,                             \
+				.text = slice_make(s + lit, i - lit) }));      \
 	} while (0)
 
 	while (i < len) {
@@ -75,9 +76,9 @@ static long parse(const char *s, struct tmpl_part *parts, unsigned *maxcap,
 		}
 		FLUSH();
 		if (s[i + 1] == '$') {
-			EMIT(((struct tmpl_part){ .var = TV_LITERAL,
-						  .text = slice_make(s + i,
-								     1) }));
+			EMIT(((struct tmpl_part){
+				.var = TV_LITERAL,
+				.text = slice_make(s + i, 1) }));
 			i += 2;
 		} else if (s[i + 1] >= '0' && s[i + 1] <= '9') {
 			unsigned k = (unsigned)(s[i + 1] - '0');
@@ -110,7 +111,8 @@ static long parse(const char *s, struct tmpl_part *parts, unsigned *maxcap,
 			    header_name_ok(slice_sub(name, 7, name.len))) {
 				EMIT(((struct tmpl_part){
 					.var = TV_HEADER,
-					.text = slice_sub(name, 7, name.len) }));
+					.text = slice_sub(name, 7,
+							  name.len) }));
 				found = true;
 			}
 			if (!found) {
@@ -268,8 +270,7 @@ static struct slice var_value(const struct tmpl_part *pt,
 	return SLICE_NULL;
 }
 
-int tmpl_expand(const struct tmpl *t, const struct tmpl_ctx *ctx,
-		char **out)
+int tmpl_expand(const struct tmpl *t, const struct tmpl_ctx *ctx, char **out)
 {
 	struct sbuf b = { 0 };
 	char tmp[64];

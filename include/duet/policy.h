@@ -42,7 +42,7 @@ struct policy_settings {
 	unsigned listen_count;
 	struct sip_limits limits;  /* max_message_size, max_headers,
 				      max_header_length */
-	unsigned max_calls;        /* 0: no limit */
+	unsigned max_calls;	   /* 0: no limit */
 	unsigned max_transactions; /* 0: the transaction layer's default */
 	unsigned calls_per_second; /* new calls per second, 0: no limit */
 	enum duet_log_level log_level;
@@ -174,15 +174,15 @@ void policy_headers_clear(struct policy_headers *h);
 
 enum policy_method_mode {
 	POLICY_METHOD_RELAY = 0, /* to the other leg */
-	POLICY_METHOD_ANSWER,    /* duet answers code (2xx) itself */
-	POLICY_METHOD_REJECT,    /* duet answers code (3xx-6xx) itself */
+	POLICY_METHOD_ANSWER,	 /* duet answers code (2xx) itself */
+	POLICY_METHOD_REJECT,	 /* duet answers code (3xx-6xx) itself */
 	POLICY_METHOD_IMMEDIATE, /* ACK: duet ACKs the callee's 2xx at once */
-	POLICY_METHOD_PER_LEG,   /* PRACK: each leg's PRACKs answered there */
+	POLICY_METHOD_PER_LEG,	 /* PRACK: each leg's PRACKs answered there */
 };
 
 struct policy_method_rule {
 	enum policy_method_mode mode;
-	uint16_t code;      /* ANSWER, REJECT */
+	uint16_t code;	    /* ANSWER, REJECT */
 	const char *reason; /* NULL: the standard phrase */
 };
 
@@ -191,11 +191,9 @@ struct policy_method_rule {
  * a call's dialog; an INVITE there is a re-INVITE). r NULL: the defaults
  * (docs/policy.md). p is reserved for policy-wide maps.
  */
-struct policy_method_rule policy_method_action(const struct policy *p,
-					       const struct policy_route *r,
-					       enum policy_leg leg,
-					       enum sip_method m,
-					       bool in_dialog);
+struct policy_method_rule
+policy_method_action(const struct policy *p, const struct policy_route *r,
+		     enum policy_leg leg, enum sip_method m, bool in_dialog);
 
 /** "relay", "answer", "reject", "immediate", "per_leg". */
 const char *policy_method_mode_name(enum policy_method_mode m);
@@ -215,10 +213,10 @@ bool policy_failover_on_code(const struct policy_route *r, uint16_t code);
 bool policy_failover_on_timeout(const struct policy_route *r);
 
 struct policy_route_limits {
-	uint32_t max_duration; /* seconds, 0: none */
-	unsigned max_calls;    /* concurrent calls on the route, 0: none */
+	uint32_t max_duration;	   /* seconds, 0: none */
+	unsigned max_calls;	   /* concurrent calls on the route, 0: none */
 	unsigned calls_per_second; /* 0: none */
-	uint32_t retry_after;  /* seconds, in the 503 for the excess */
+	uint32_t retry_after;	   /* seconds, in the 503 for the excess */
 };
 
 const struct policy_route_limits *
@@ -230,21 +228,20 @@ policy_route_limits(const struct policy_route *r);
 struct policy_bucket {
 	uint64_t milli_tokens; /* thousandths of a token */
 	uint64_t last_ms;
-	uint32_t rate;  /* tokens per second; 0: unlimited */
+	uint32_t rate;	/* tokens per second; 0: unlimited */
 	uint32_t burst; /* bucket size in tokens (at least 1) */
 };
 
 /** A full bucket of burst tokens (0: burst = rate) refilled at rate per
  * second, starting at now_ms. */
-void policy_bucket_init(struct policy_bucket *b, uint32_t rate,
-			uint32_t burst, uint64_t now_ms);
+void policy_bucket_init(struct policy_bucket *b, uint32_t rate, uint32_t burst,
+			uint64_t now_ms);
 
 /** Take one token at now_ms: true when there was one (or rate is 0). */
 bool policy_bucket_take(struct policy_bucket *b, uint64_t now_ms);
 
 /** Seconds (at least 1) until the next token, for Retry-After. */
-uint32_t policy_bucket_wait_s(const struct policy_bucket *b,
-			      uint64_t now_ms);
+uint32_t policy_bucket_wait_s(const struct policy_bucket *b, uint64_t now_ms);
 
 /* ---- for tests and the schema check ------------------------------------ */
 

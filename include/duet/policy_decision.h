@@ -13,27 +13,27 @@
 
 #include "duet/slice.h"
 
-struct policy;       /* include/duet/policy.h */
+struct policy; /* include/duet/policy.h */
 struct policy_route;
 
 enum policy_action {
 	POLICY_RELAY = 0, /* create the B leg toward targets[] */
-	POLICY_REJECT,    /* answer status/reason on the A leg */
+	POLICY_REJECT,	  /* answer status/reason on the A leg */
 	POLICY_REDIRECT,  /* answer 3xx with targets[] as Contacts */
 };
 
 #define POLICY_MAX_TARGETS 16
 
 struct policy_target {
-	char *uri;       /* owned, NUL-terminated SIP URI */
+	char *uri;	 /* owned, NUL-terminated SIP URI */
 	uint16_t weight; /* for weighted strategies; 0 = default */
 };
 
 struct policy_decision {
 	enum policy_action action;
 	uint16_t status; /* reject/redirect code */
-	char *reason;    /* owned; NULL for the standard phrase */
-	char *route;     /* owned name of the deciding route */
+	char *reason;	 /* owned; NULL for the standard phrase */
+	char *route;	 /* owned name of the deciding route */
 	struct policy_target targets[POLICY_MAX_TARGETS];
 	size_t target_count;
 	/* set by policy_decide(): the policy that decided (a reference,
