@@ -2,9 +2,10 @@
 /*
  * The duet daemon: one event loop, the configured listeners, the
  * transaction layer and the call layer. The policy decides each new
- * INVITE: relayed calls become two-leg calls, redirects get their 3xx
- * with Contacts here (§21.3), calls over the calls-per-second limits get
- * 503 with Retry-After (§21.5.4); OPTIONS to duet gets 200 with its
+ * INVITE: relayed calls become two-leg calls, rejects get their code,
+ * reason and Retry-After here, redirects their 3xx with Contacts (§21.3),
+ * calls over the calls-per-second limits 503 with Retry-After (§21.5.4);
+ * OPTIONS to duet gets 200 with its
  * capabilities (§11);
  * other out-of-dialog methods get 501 until their issues land. SIGTERM or
  * SIGINT: new calls get 503, calls in progress have the drain time, then
@@ -102,8 +103,8 @@ static void reply(struct daemon *d, struct sip_tx *st,
 }
 
 /*
- * A new INVITE: the policy decides here, so redirects and the calls-per-
- * second limits are answered before a call exists; a relay or reject goes
+ * A new INVITE: the policy decides here, so rejects, redirects and the
+ * calls-per-second limits are answered before a call exists; a relay goes
  * on to the call layer, which takes the decision through route_policy().
  * Returns true when the INVITE was answered here.
  */
@@ -151,10 +152,11 @@ static bool decide_invite(struct daemon *d, struct sip_tx *st,
 		policy_decision_clear(dec);
 		return true;
 	}
-	if (dec->action == POLICY_REDIRECT) {
-		LOG_INFO("Call-ID %s [%s]: redirected (%u, %zu contacts)",
+	if (dec->action == POLICY_REDIRECT || dec->action == POLICY_REJECT) {
+		LOG_INFO("Call-ID %s [%s]: %s %u",
 			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
-			 dec->route, (unsigned)dec->status, dec->target_count);
+			 dec->route, policy_action_name(dec->action),
+			 (unsigned)dec->status);
 		reply_dec(d, st, req, dec->status, dec);
 		policy_decision_clear(dec);
 		return true;
