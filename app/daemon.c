@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The duet daemon: one event loop, the configured listeners, the
- * transaction layer and the call layer. INVITEs become two-leg calls to the
- * configured route; OPTIONS to duet gets 200 with its capabilities (§11);
+ * transaction layer and the call layer. The policy decides each new
+ * INVITE: relayed calls become two-leg calls, rejects get their code,
+ * reason and Retry-After here, redirects their 3xx with Contacts (§21.3),
+ * calls over the calls-per-second limits 503 with Retry-After (§21.5.4);
+ * OPTIONS to duet gets 200 with its
+ * capabilities (§11);
  * other out-of-dialog methods get 501 until their issues land. SIGTERM or
  * SIGINT: new calls get 503, calls in progress have the drain time, then
  * are ended on both legs.
@@ -10,6 +14,7 @@
 #include "daemon.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h> /* malloc_trim */
 #endif
@@ -17,10 +22,12 @@
 
 #include <event2/event.h>
 
+#include "duet/alloc.h"
 #include "duet/call.h"
 #include "duet/err.h"
 #include "duet/leg_ident.h"
 #include "duet/log.h"
+#include "duet/policy.h"
 #include "duet/sip_build.h"
 #include "duet/sip_tx.h"
 
@@ -34,6 +41,12 @@ struct daemon {
 	struct calls *calls;
 	struct leg_ident ident;
 	const struct duet_config *cfg;
+	struct policy *policy;
+	/* the decision for the INVITE being handed to the call layer */
+	struct policy_decision pending;
+	bool have_pending;
+	struct policy_bucket cps;	 /* limits.calls_per_second */
+	struct policy_bucket *route_cps; /* routes[i].limits.calls_per_second */
 	bool draining;
 	struct wheel_timer drain_timer;
 	struct wheel_timer trim_timer;
@@ -42,8 +55,11 @@ struct daemon {
 	uint64_t answered, absorbed, bad;
 };
 
-static void reply(struct daemon *d, struct sip_tx *st,
-		  const struct sip_msg *req, uint16_t code)
+/* A final answer from duet itself; dec (may be NULL) adds its reason,
+ * Retry-After and, for a 3xx, its targets as Contacts. */
+static void reply_dec(struct daemon *d, struct sip_tx *st,
+		      const struct sip_msg *req, uint16_t code,
+		      const struct policy_decision *dec)
 {
 	char tag[LEG_IDENT_MAX];
 	struct sip_writer w;
@@ -51,8 +67,19 @@ static void reply(struct daemon *d, struct sip_tx *st,
 
 	leg_ident_tag(&d->ident, tag);
 	sip_writer_init(&w, 512);
-	sip_build_response_head_stamped(&w, req, code, SLICE_NULL,
+	sip_build_response_head_stamped(&w, req, code,
+					slice_cstr(dec ? dec->reason : NULL),
 					slice_cstr(tag), sip_tx_via_stamp(st));
+	for (size_t i = 0; dec && code < 400 && i < dec->target_count; i++) {
+		sip_writer_cstr(&w, "Contact: <");
+		sip_writer_cstr(&w, dec->targets[i].uri);
+		sip_writer_cstr(&w, ">\r\n");
+	}
+	if (dec && dec->retry_after) {
+		sip_writer_cstr(&w, "Retry-After: ");
+		sip_writer_u32(&w, dec->retry_after);
+		sip_writer_cstr(&w, "\r\n");
+	}
 	if (code == 200 || code == 501) {
 		sip_build_header_id(&w, SIP_HDR_ALLOW, SLICE_LIT(DUET_ALLOW));
 		sip_build_header_id(&w, SIP_HDR_ACCEPT,
@@ -74,6 +101,75 @@ static void reply(struct daemon *d, struct sip_tx *st,
 	sip_writer_free(&w);
 }
 
+static void reply(struct daemon *d, struct sip_tx *st,
+		  const struct sip_msg *req, uint16_t code)
+{
+	reply_dec(d, st, req, code, NULL);
+}
+
+/*
+ * A new INVITE: the policy decides here, so rejects, redirects and the
+ * calls-per-second limits are answered before a call exists; a relay goes
+ * on to the call layer, which takes the decision through route_policy().
+ * Returns true when the INVITE was answered here.
+ */
+static bool decide_invite(struct daemon *d, struct sip_tx *st,
+			  const struct sip_msg *req,
+			  const struct tp_source *src)
+{
+	struct policy_source ps = { .proto = src->proto,
+				    .remote = src->remote };
+	struct policy_decision *dec = &d->pending;
+	uint64_t now = duet_clock_now(duet_clock_monotonic());
+	const struct policy_bucket *full = NULL;
+	char cid[128];
+	int err;
+
+	policy_decision_clear(dec);
+	d->have_pending = false;
+	err = policy_decide(d->policy, req, &ps, dec);
+	if (err) {
+		LOG_WARN("no decision for Call-ID %s: %s",
+			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
+			 duet_strerror(err));
+		policy_decision_clear(dec);
+		reply(d, st, req, 500);
+		return true;
+	}
+	if (dec->action != POLICY_REJECT) {
+		if (!policy_bucket_take(&d->cps, now))
+			full = &d->cps;
+		else if (dec->rule &&
+			 !policy_bucket_take(
+				 &d->route_cps[policy_route_index(dec->rule)],
+				 now))
+			full = &d->route_cps[policy_route_index(dec->rule)];
+	}
+	if (full) {
+		LOG_INFO("Call-ID %s [%s]: over the calls-per-second limit",
+			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
+			 dec->route);
+		dec->retry_after = policy_bucket_wait_s(full, now);
+		duet_free(dec->reason);
+		dec->reason = NULL;
+		dec->target_count = 0;
+		reply_dec(d, st, req, 503, dec);
+		policy_decision_clear(dec);
+		return true;
+	}
+	if (dec->action == POLICY_REDIRECT || dec->action == POLICY_REJECT) {
+		LOG_INFO("Call-ID %s [%s]: %s %u",
+			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
+			 dec->route, policy_action_name(dec->action),
+			 (unsigned)dec->status);
+		reply_dec(d, st, req, dec->status, dec);
+		policy_decision_clear(dec);
+		return true;
+	}
+	d->have_pending = true;
+	return false;
+}
+
 static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
 		       const struct tp_source *src, void *arg)
 {
@@ -93,8 +189,15 @@ static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
 		reply(d, st, req, 503); /* shutting down: no new calls */
 		return;
 	}
-	if (calls_on_request(d->calls, st, req, src))
+	if (req->method == SIP_METHOD_INVITE && !req->to.tag.p &&
+	    decide_invite(d, st, req, src))
 		return;
+	if (calls_on_request(d->calls, st, req, src)) {
+		if (d->have_pending) /* answered before routing */
+			policy_decision_clear(&d->pending);
+		d->have_pending = false;
+		return;
+	}
 	if (req->method == SIP_METHOD_OPTIONS)
 		reply(d, st, req, 200);
 	else
@@ -120,26 +223,22 @@ static void on_stray(struct txl *l, struct sip_msg *resp,
 	calls_on_stray(d->calls, resp, src);
 }
 
-/* The default route from the configuration, as the policy will decide. */
-static int route_default(const struct sip_msg *invite,
-			 const struct tp_source *src,
-			 struct policy_decision *dec, void *arg)
+/* The call layer asks where a new call goes: the decision just taken. */
+static int route_policy(const struct sip_msg *invite,
+			const struct tp_source *src,
+			struct policy_decision *dec, void *arg)
 {
 	struct daemon *d = arg;
-	int err;
+	struct policy_source ps = { .proto = src->proto,
+				    .remote = src->remote };
 
-	(void)invite;
-	(void)src;
-	if (!d->cfg->target[0]) {
-		dec->action = POLICY_REJECT;
-		dec->status = 404;
-		return policy_decision_set_route(dec, SLICE_LIT("none"));
-	}
-	err = policy_decision_set_route(dec, slice_cstr(d->cfg->route_name));
-	if (!err)
-		err = policy_decision_add_target(dec,
-						 slice_cstr(d->cfg->target), 0);
-	return err;
+	if (!d->have_pending)
+		return policy_decide(d->policy, invite, &ps, dec);
+	policy_decision_clear(dec);
+	*dec = d->pending;
+	policy_decision_init(&d->pending);
+	d->have_pending = false;
+	return 0;
 }
 
 static void on_recv(struct sip_msg *msg, const struct tp_source *src, void *arg)
@@ -235,16 +334,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	LOG_INFO("signal %d: draining %u calls for %u ms", (int)sig, st.active,
-		 (unsigned)d->cfg->drain);
+		 (unsigned)d->cfg->s->drain);
 	d->draining = true;
-	wheel_timer_start(d->wheel, &d->drain_timer, d->cfg->drain);
+	wheel_timer_start(d->wheel, &d->drain_timer, d->cfg->s->drain);
 	event_add(d->stop_check, &(struct timeval){ 0, 200000 });
 }
 
 static int listen_all(struct daemon *d, const struct duet_config *cfg)
 {
-	for (unsigned i = 0; i < cfg->listen_count; i++) {
-		const struct config_listen *l = &cfg->listen[i];
+	for (unsigned i = 0; i < cfg->s->listen_count; i++) {
+		const struct policy_listen *l = &cfg->s->listen[i];
 		struct tp_addr bound;
 		char a[64];
 		int err = transport_listen(d->tp, l->proto, &l->addr, &bound);
@@ -277,24 +376,38 @@ int daemon_run(const struct duet_config *cfg)
 	struct transport_config tcfg;
 	struct daemon d = { 0 };
 	struct event *sigs[2] = { NULL, NULL };
+	const struct policy_settings *s = cfg->s;
+	uint64_t now = duet_clock_now(duet_clock_monotonic());
+	size_t nroutes = policy_route_count(cfg->policy);
 	int status = 1;
 
-	duet_log_set_level(cfg->log_level);
+	duet_log_set_level(s->log_level);
 	d.cfg = cfg;
+	d.policy = cfg->policy;
+	policy_decision_init(&d.pending);
+	policy_bucket_init(&d.cps, s->calls_per_second, 0, now);
+	d.route_cps = calloc(nroutes ? nroutes : 1, sizeof(*d.route_cps));
+	if (!d.route_cps)
+		goto out;
+	for (size_t i = 0; i < nroutes; i++)
+		policy_bucket_init(
+			&d.route_cps[i],
+			policy_route_limits(policy_route_at(cfg->policy, i))
+				->calls_per_second,
+			0, now);
 	transport_config_default(&tcfg);
-	tcfg.limits = cfg->limits;
+	tcfg.limits = s->limits;
 	txl_config_default(&xcfg);
-	xcfg.timers = (struct sip_tx_timers){ .t1 = cfg->t1,
-					      .t2 = cfg->t2,
-					      .t4 = cfg->t4,
-					      .trying = cfg->trying };
-	if (cfg->max_transactions)
-		xcfg.max_transactions = cfg->max_transactions;
+	xcfg.timers = (struct sip_tx_timers){
+		.t1 = s->t1, .t2 = s->t2, .t4 = s->t4, .trying = s->trying
+	};
+	if (s->max_transactions)
+		xcfg.max_transactions = s->max_transactions;
 	calls_config_default(&ccfg);
-	ccfg.t1 = cfg->t1;
-	ccfg.t2 = cfg->t2;
-	ccfg.ring_timeout_ms = cfg->ring_timeout;
-	ccfg.max_calls = cfg->max_calls;
+	ccfg.t1 = s->t1;
+	ccfg.t2 = s->t2;
+	ccfg.ring_timeout_ms = s->ring_timeout;
+	ccfg.max_calls = s->max_calls;
 	wheel_timer_init(&d.drain_timer, on_drain_over, &d);
 	wheel_timer_init(&d.trim_timer, on_trim, &d);
 	signal(SIGPIPE, SIG_IGN);
@@ -310,7 +423,7 @@ int daemon_run(const struct duet_config *cfg)
 				  .tp = d.tp,
 				  .wheel = d.wheel,
 				  .ident = &d.ident,
-				  .route = route_default,
+				  .route = route_policy,
 				  .route_arg = &d };
 	d.stop_check = event_new(d.base, -1, EV_PERSIST, on_stop_check, &d);
 	if (!d.stop_check || calls_new(&d.calls, &env, &ccfg)) {
@@ -324,9 +437,8 @@ int daemon_run(const struct duet_config *cfg)
 	if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) ||
 	    evsignal_add(sigs[1], NULL))
 		goto out;
-	LOG_INFO("duet running; default route %s -> %s",
-		 cfg->route_name[0] ? cfg->route_name : "(none)",
-		 cfg->target[0] ? cfg->target : "404");
+	LOG_INFO("duet running; %zu route%s from %s", nroutes,
+		 nroutes == 1 ? "" : "s", policy_file(cfg->policy));
 	wheel_timer_start(d.wheel, &d.trim_timer, TRIM_EVERY_MS);
 	event_base_dispatch(d.base);
 	{
@@ -363,5 +475,7 @@ out:
 	wheel_free(d.wheel);
 	if (d.base)
 		event_base_free(d.base);
+	policy_decision_clear(&d.pending);
+	free(d.route_cps);
 	return status;
 }

@@ -13,39 +13,48 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: duet -c FILE\n"
-		   "       duet --check FILE\n"
-		   "       duet parse [-q] [--stream] FILE...\n"
-		   "       duet --version\n"
-		   "\n"
-		   "  -c      run the daemon on a configuration file\n"
-		   "  --check check a configuration file, print every error\n"
-		   "  parse   print each captured SIP message as JSON, or why it\n"
-		   "          is invalid (exit 1); -q prints nothing\n");
+	fprintf(f,
+		"usage: duet -c FILE\n"
+		"       duet --check FILE\n"
+		"       duet parse [-q] [--stream] FILE...\n"
+		"       duet --version\n"
+		"\n"
+		"  -c      run the daemon on a configuration file\n"
+		"  --check check a configuration file, print every error and\n"
+		"          warning (exit 1 on errors)\n"
+		"  parse   print each captured SIP message as JSON, or why it\n"
+		"          is invalid (exit 1); -q prints nothing\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return parse_cmd_main(argc - 1, argv + 1, stdout, stderr);
-	if (argc == 3 && (strcmp(argv[1], "-c") == 0 ||
-			  strcmp(argv[1], "--check") == 0)) {
+	if (argc == 3 &&
+	    (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--check") == 0)) {
 		struct duet_config cfg;
+		int status;
 
 		if (config_load(&cfg, argv[2], stderr))
 			return 1;
 		if (strcmp(argv[1], "--check") == 0) {
-			printf("%s: ok\n", argv[2]);
+			printf("%s: ok, %zu route%s, %u warning%s\n", argv[2],
+			       policy_route_count(cfg.policy),
+			       policy_route_count(cfg.policy) == 1 ? "" : "s",
+			       cfg.warnings, cfg.warnings == 1 ? "" : "s");
+			config_clear(&cfg);
 			return 0;
 		}
-		return daemon_run(&cfg);
+		status = daemon_run(&cfg);
+		config_clear(&cfg);
+		return status;
 	}
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
 		printf("duet %s\n", DUET_VERSION);
 		return 0;
 	}
-	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "--help") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return 0;
 	}

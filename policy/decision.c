@@ -4,6 +4,7 @@
 
 #include "duet/alloc.h"
 #include "duet/err.h"
+#include "duet/policy.h"
 
 void policy_decision_init(struct policy_decision *d)
 {
@@ -16,6 +17,7 @@ void policy_decision_clear(struct policy_decision *d)
 		duet_free(d->targets[i].uri);
 	duet_free(d->reason);
 	duet_free(d->route);
+	policy_unref(d->policy);
 	policy_decision_init(d);
 }
 
