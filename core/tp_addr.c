@@ -99,6 +99,22 @@ bool tp_addr_is_set(const struct tp_addr *a)
 	       (a->ss.ss_family == AF_INET || a->ss.ss_family == AF_INET6);
 }
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* Every message duet builds names a local address and most stamp a
+ * remote one: IPv4 is written by hand (inet_ntop goes through sprintf) */
 const char *tp_addr_host(const struct tp_addr *a, char *buf, size_t cap)
 {
 	const void *src = NULL;
@@ -108,10 +124,22 @@ const char *tp_addr_host(const struct tp_addr *a, char *buf, size_t cap)
 	buf[0] = '\0';
 	if (!tp_addr_is_set(a))
 		return buf;
-	if (a->ss.ss_family == AF_INET)
-		src = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else
-		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+	if (a->ss.ss_family == AF_INET) {
+		const unsigned char *b =
+			(const unsigned char *)&(
+				(const struct sockaddr_in *)&a->ss)
+				->sin_addr;
+		char *p = buf;
+
+		if (cap < INET_ADDRSTRLEN)
+			return buf;
+		for (int i = 0; i < 4; i++) {
+			p = put_uint(p, b[i]);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return buf;
+	}
+	src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
 	if (!inet_ntop(a->ss.ss_family, src, buf, (socklen_t)cap))
 		buf[0] = '\0';
 	return buf;
@@ -119,7 +147,8 @@ const char *tp_addr_host(const struct tp_addr *a, char *buf, size_t cap)
 
 const char *tp_addr_str(const struct tp_addr *a, char *buf, size_t cap)
 {
-	char host[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 9], *p = text;
+	size_t n;
 
 	if (!cap)
 		return buf;
@@ -128,10 +157,20 @@ const char *tp_addr_str(const struct tp_addr *a, char *buf, size_t cap)
 		return buf;
 	}
 	tp_addr_host(a, host, sizeof(host));
+	n = strlen(host);
 	if (a->ss.ss_family == AF_INET6)
-		snprintf(buf, cap, "[%s]:%u", host, (unsigned)tp_addr_port(a));
-	else
-		snprintf(buf, cap, "%s:%u", host, (unsigned)tp_addr_port(a));
+		*p++ = '[';
+	memcpy(p, host, n);
+	p += n;
+	if (a->ss.ss_family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
+	p = put_uint(p, tp_addr_port(a));
+	n = (size_t)(p - text);
+	if (n >= cap) /* as snprintf: cut, NUL-terminated */
+		n = cap - 1;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
 	return buf;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "call_internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "duet/alloc.h"
@@ -31,6 +32,27 @@ int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
 	return tp_addr_set(&out->remote, uri->host, port ? port : 5060);
 }
 
+/* Append the strings (NULL-terminated list) to buf (cut to cap, always
+ * NUL-terminated): what snprintf("%s%s...") did, at a tenth of the cost
+ * on the path every message takes. */
+static void concat(char *buf, size_t cap, ...)
+{
+	va_list ap;
+	size_t n = 0;
+
+	va_start(ap, cap);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+		size_t k = strlen(s);
+
+		if (k > cap - 1 - n)
+			k = cap - 1 - n;
+		memcpy(buf + n, s, k);
+		n += k;
+	}
+	va_end(ap);
+	buf[n] = '\0';
+}
+
 /* "SIP/2.0/UDP host:port;branch=...;rport" and our Contact for dest. */
 static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 		       size_t via_cap, char *contact, size_t contact_cap)
@@ -45,11 +67,12 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 		return err;
 	tp_addr_str(&local, addr, sizeof(addr));
 	leg_ident_branch(c->env.ident, branch);
-	snprintf(via, via_cap, "SIP/2.0/%s %s;branch=%s;rport", proto, addr,
-		 branch);
+	concat(via, via_cap, "SIP/2.0/", proto, " ", addr, ";branch=", branch,
+	       ";rport", (const char *)NULL);
 	if (contact)
-		snprintf(contact, contact_cap, "<sip:duet@%s%s>", addr,
-			 dest->proto == SIP_PROTO_TCP ? ";transport=tcp" : "");
+		concat(contact, contact_cap, "<sip:duet@", addr,
+		       dest->proto == SIP_PROTO_TCP ? ";transport=tcp>" : ">",
+		       (const char *)NULL);
 	return 0;
 }
 
@@ -187,8 +210,17 @@ static int build_b_invite_to(struct call *call, const char *target,
 			  cid);
 	leg_ident_tag(c->env.ident, tag);
 	/* RFC 7332: Max-Forwards crosses, decremented */
-	snprintf(mf, sizeof(mf), "%d",
-		 a->max_forwards < 0 ? 69 : a->max_forwards - 1);
+	{ /* 0..254: the parser refuses Max-Forwards over 255 */
+		int v = a->max_forwards < 0 ? 69 : a->max_forwards - 1;
+		char *p = mf;
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p = '\0';
+	}
 	sip_writer_init(&w, 1024 + a->body.len);
 	sip_build_request_line(&w, SLICE_LIT("INVITE"), slice_cstr(target));
 	sip_build_header_id(&w, SIP_HDR_VIA, slice_cstr(via));

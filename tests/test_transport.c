@@ -1217,9 +1217,45 @@ static void test_local_and_listen_errors(void **state)
 	fx_done(&f);
 }
 
+/* Address text: IPv4 written by hand, IPv6 by inet_ntop, both cut like
+ * snprintf when the buffer is short. */
+static void test_addr_text(void **state)
+{
+	static const struct {
+		const char *host;
+		uint16_t port;
+		const char *want_host, *want;
+	} c[] = {
+		{ "0.0.0.0", 0, "0.0.0.0", "0.0.0.0:0" },
+		{ "255.255.255.255", 65535, "255.255.255.255",
+		  "255.255.255.255:65535" },
+		{ "10.0.100.9", 5060, "10.0.100.9", "10.0.100.9:5060" },
+		{ "::1", 5061, "::1", "[::1]:5061" },
+		{ "2001:db8::a", 7, "2001:db8::a", "[2001:db8::a]:7" },
+	};
+	struct tp_addr a;
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(
+			tp_addr_set(&a, slice_cstr(c[i].host), c[i].port), 0);
+		assert_string_equal(tp_addr_host(&a, buf, sizeof(buf)),
+				    c[i].want_host);
+		assert_string_equal(tp_addr_str(&a, buf, sizeof(buf)),
+				    c[i].want);
+	}
+	assert_int_equal(tp_addr_set(&a, SLICE_LIT("192.0.2.1"), 5060), 0);
+	assert_string_equal(tp_addr_str(&a, buf, 8), "192.0.2");
+	assert_string_equal(tp_addr_host(&a, buf, 8), ""); /* no room */
+	memset(&a, 0, sizeof(a));
+	assert_string_equal(tp_addr_str(&a, buf, sizeof(buf)), "-");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		LEAK_TEST(test_addr_text),
 		LEAK_TEST(test_udp_recv),
 		LEAK_TEST(test_udp_send),
 		LEAK_TEST(test_udp_bad),
