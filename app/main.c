@@ -5,6 +5,8 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "duet/alloc.h"
+#include "duet/log.h"
 #include "parse_cmd.h"
 
 #ifndef DUET_VERSION
@@ -47,6 +49,10 @@ int main(int argc, char **argv)
 		}
 		status = daemon_run(&cfg);
 		config_clear(&cfg);
+		/* everything duet allocated is owned by something freed by
+		 * now: what is left was lost (the e2e tests read this line) */
+		LOG_INFO("exit: %lld allocations left",
+			 (long long)duet_alloc_stats().live);
 		return status;
 	}
 	if (argc >= 2 && strcmp(argv[1], "--version") == 0) {

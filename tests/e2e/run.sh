@@ -256,11 +256,17 @@ duet_status=$waited
 duet_pid=
 
 # every call ended: duet's closing line counts no call left active (its
-# dialogs, timers and buffers are owned by calls)
+# dialogs, timers and buffers are owned by calls), and once everything is
+# freed no allocation is left
 if [ "$duet_status" = 0 ] && ! grep -q "stopped: calls .* 0 active;" "$work/duet.log"; then
 	echo "e2e: duet stopped with calls still active:"
 	grep "stopped:" "$work/duet.log" || true
 	duet_status=98
+fi
+if [ "$duet_status" = 0 ] && ! grep -q "exit: 0 allocations left" "$work/duet.log"; then
+	echo "e2e: duet lost memory:"
+	grep "exit:" "$work/duet.log" || echo "(no exit line)"
+	duet_status=97
 fi
 
 callee_st=none
