@@ -15,6 +15,9 @@
 #   -timers   duet's "timers" object, or its members alone
 #             ('"t1": 100, "ring_timeout": 2000')
 #   -key      a SIPp keyword [NAME] = VALUE, for both SIPp instances
+#   -uas_idle the callee must receive nothing (duet answers the caller
+#             itself): it is stopped after the caller and its message log
+#             must hold no request
 #   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
 #             (e.g. -nr: every retransmission reaches the scenario)
 # Passes when the caller's SIPp exits 0 (every call passed its checks), the
@@ -30,6 +33,7 @@ transport=u1
 calls=1
 family=4
 uas=
+uas_idle=0
 timers=
 keys=()
 uac_opts=()
@@ -40,6 +44,7 @@ while [ $# -gt 0 ]; do
 	-m | -calls) calls=$2; shift 2 ;;
 	-6) family=6; shift ;;
 	-uas) uas=$2; shift 2 ;;
+	-uas_idle) uas_idle=1; shift ;;
 	-timers) timers=$2; shift 2 ;;
 	-key) keys+=(-key "$2" "$3"); shift 3 ;;
 	-uac_opt) uac_opts+=("$2"); shift 2 ;;
@@ -241,7 +246,17 @@ for try in 1 2 3; do
 done
 
 uas_status=0
-if [ -n "$uas" ]; then
+if [ -n "$uas" ] && [ "$uas_idle" = 1 ]; then
+	sleep 0.5 # anything duet sent would have arrived by now
+	stop "$uas_pid"
+	wait "$uas_pid" 2>/dev/null || true
+	uas_pid=
+	if grep -Eq "^[A-Z]+ [^ ]+ SIP/2\.0" "$work/uas_messages.log" 2>/dev/null; then
+		echo "e2e: the callee received a request it should not have:"
+		grep -E "^[A-Z]+ [^ ]+ SIP/2\.0" "$work/uas_messages.log" | head -3
+		uas_status=96
+	fi
+elif [ -n "$uas" ]; then
 	# the callee ends with its last call (the caller may finish first)
 	wait_pid "$uas_pid" 20
 	uas_status=$waited
