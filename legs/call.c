@@ -271,13 +271,18 @@ void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
 			  call_state_name(call->state));
 		return;
 	}
+	/* RFC 3326: why duet itself ends a call, on the BYEs it sends */
+	if (ev == CEV_SHUTDOWN)
+		call->end_reason =
+			"SIP;cause=503;text=\"Service shutting down\"";
+	else if (ev == CEV_ACK_TIMEOUT)
+		call->end_reason = "SIP;cause=408;text=\"No ACK for the 2xx\"";
 	call_act(call, r.action, msg);
 	call_set_state(call, (enum call_state)r.next, ev);
 	if (call->state == CALL_TERMINATING && !teardown_pending(call))
 		call_set_state(call, CALL_TERMINATED, CEV_BYES_DONE);
 }
 
-/* Free a terminated call. Entry points call this last. */
 /*
  * An answered call whose setup is over (the caller ACKed, both INVITE
  * transactions ended: no 2xx can come again, RFC 6026 §8.4, §8.7) keeps
@@ -302,6 +307,8 @@ static void call_slim(struct call *call)
 	call->cancel_reason = NULL;
 }
 
+/* Free a terminated call, or slim a settled one. Entry points call this
+ * last. */
 static void call_settle(struct call *call)
 {
 	if (call && call->state == CALL_TERMINATED)

@@ -367,9 +367,13 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 						   .via = slice_cstr(via),
 						   .cseq = cseq },
 			     NULL);
-	/* RFC 3326: the reason a leg ended crosses with the BYE */
+	/* RFC 3326: the reason a leg ended crosses with the BYE, or the
+	 * reason duet ends the call itself */
 	if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
+	else if (call->end_reason && strcmp(method, "BYE") == 0)
+		sip_build_header_id(&w, SIP_HDR_REASON,
+				    slice_cstr(call->end_reason));
 	if (keep) { /* the ACK: no transaction */
 		struct slice ct = SLICE_NULL, body = SLICE_NULL;
 

@@ -37,6 +37,7 @@ struct call {
 	enum call_state state;
 	struct txref ref[TXP_COUNT];
 	char route[64];
+	const char *end_reason; /* Reason of BYEs duet starts (static text) */
 
 	/* A leg: duet is the UAS */
 	struct sip_msg *a_invite;

@@ -18,6 +18,10 @@
 #   -uas_idle the callee must receive nothing (duet answers the caller
 #             itself): it is stopped after the caller and its message log
 #             must hold no request
+#   -sigterm MS  send duet SIGTERM MS milliseconds after the caller starts
+#             (calls in progress drain; duet must then stop by itself)
+#   -after_sigterm SCENARIO  then run a second SIPp caller (one call, e.g.
+#             a new INVITE that must get 503); it must exit 0 too
 #   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
 #             (e.g. -nr: every retransmission reaches the scenario)
 # Passes when the caller's SIPp exits 0 (every call passed its checks), the
@@ -34,6 +38,8 @@ calls=1
 family=4
 uas=
 uas_idle=0
+sigterm_ms=
+after_sigterm=
 timers=
 keys=()
 uac_opts=()
@@ -45,6 +51,8 @@ while [ $# -gt 0 ]; do
 	-6) family=6; shift ;;
 	-uas) uas=$2; shift 2 ;;
 	-uas_idle) uas_idle=1; shift ;;
+	-sigterm) sigterm_ms=$2; shift 2 ;;
+	-after_sigterm) after_sigterm=$2; shift 2 ;;
 	-timers) timers=$2; shift 2 ;;
 	-key) keys+=(-key "$2" "$3"); shift 3 ;;
 	-uac_opt) uac_opts+=("$2"); shift 2 ;;
@@ -232,6 +240,26 @@ PY
 	fi
 done
 
+# SIGTERM during the calls, then perhaps a second caller
+signaller=
+if [ -n "$sigterm_ms" ]; then
+	(
+		sleep "$(awk -v ms="$sigterm_ms" 'BEGIN { print ms / 1000 }')"
+		kill -TERM "$duet_pid" 2>/dev/null
+		echo "sigterm sent" >"$work/sigterm.out"
+		[ -z "$after_sigterm" ] && exit 0
+		st=0
+		timeout 30 sipp -sf "$here/$after_sigterm" -t "$transport" \
+			-i "$ip" -p "$(free_port)" -m 1 -timeout 20s \
+			-timeout_error -nostdin -trace_err -error_file \
+			"$work/after_errors.log" -trace_msg -message_file \
+			"$work/after_messages.log" "$sipp_ip:$port" \
+			>"$work/after.out" 2>&1 || st=$?
+		echo "$st" >"$work/after.status"
+	) &
+	signaller=$!
+fi
+
 # the caller (a new port if SIPp cannot bind its own: exit status 254)
 for try in 1 2 3; do
 	sipp_port=$(free_port)
@@ -244,6 +272,16 @@ for try in 1 2 3; do
 		>"$work/sipp.out" 2>&1 || status=$?
 	[ "$status" -ge 254 ] && grep -qi "bind" "$work/sipp.out" || break
 done
+
+if [ -n "$signaller" ]; then
+	wait "$signaller" 2>/dev/null || true
+	if [ -n "$after_sigterm" ] &&
+		[ "$(cat "$work/after.status" 2>/dev/null)" != 0 ]; then
+		echo "e2e: the caller after SIGTERM ($after_sigterm) failed:"
+		tail -5 "$work/after.out" "$work/after_errors.log" 2>/dev/null || true
+		status=95
+	fi
+fi
 
 uas_status=0
 if [ -n "$uas" ] && [ "$uas_idle" = 1 ]; then
