@@ -18,8 +18,9 @@
 #   -uas_idle the callee must receive nothing (duet answers the caller
 #             itself): it is stopped after the caller and its message log
 #             must hold no request
-#   -sigterm MS  send duet SIGTERM MS milliseconds after the caller starts
-#             (calls in progress drain; duet must then stop by itself)
+#   -sigterm MS  send duet SIGTERM MS milliseconds after duet logs its
+#             first answered call (calls in progress drain; duet must then
+#             stop by itself)
 #   -after_sigterm SCENARIO  then run a second SIPp caller (one call, e.g.
 #             a new INVITE that must get 503); it must exit 0 too
 #   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
@@ -244,6 +245,12 @@ done
 signaller=
 if [ -n "$sigterm_ms" ]; then
 	(
+		# a loaded machine may take a while to start the caller: count
+		# from the first answered call, not from the start (bounded)
+		for _ in $(seq 1 200); do
+			grep -q -- "--> ready" "$work/duet.log" && break
+			sleep 0.05
+		done
 		sleep "$(awk -v ms="$sigterm_ms" 'BEGIN { print ms / 1000 }')"
 		kill -TERM "$duet_pid" 2>/dev/null
 		echo "sigterm sent" >"$work/sigterm.out"
