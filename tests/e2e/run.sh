@@ -15,6 +15,10 @@
 #   -timers   duet's "timers" object, or its members alone
 #             ('"t1": 100, "ring_timeout": 2000')
 #   -key      a SIPp keyword [NAME] = VALUE, for both SIPp instances
+#   -uas_t    the callee's transport (u1 or t1) when it differs from the
+#             caller's; the route target then names no transport, so duet
+#             picks one itself (RFC 3261 §18.1.1: UDP, or TCP when the
+#             request is too big)
 #   -uas_idle the callee must receive nothing (duet answers the caller
 #             itself): it is stopped after the caller and its message log
 #             must hold no request
@@ -39,6 +43,7 @@ calls=1
 family=4
 uas=
 uas_idle=0
+uas_transport=
 sigterm_ms=
 after_sigterm=
 timers=
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
 	-6) family=6; shift ;;
 	-uas) uas=$2; shift 2 ;;
 	-uas_idle) uas_idle=1; shift ;;
+	-uas_t) uas_transport=$2; shift 2 ;;
 	-sigterm) sigterm_ms=$2; shift 2 ;;
 	-after_sigterm) after_sigterm=$2; shift 2 ;;
 	-timers) timers=$2; shift 2 ;;
@@ -68,6 +74,13 @@ t1) proto=tcp ;;
 esac
 case "$calls" in
 '' | *[!0-9]*) echo "run.sh: -m expects a number, not $calls" >&2; exit 2 ;;
+esac
+
+uas_t=${uas_transport:-$transport}
+case "$uas_t" in
+u1) uas_proto=udp ;;
+t1) uas_proto=tcp ;;
+*) echo "run.sh: -uas_t expects u1 or t1, not $uas_t" >&2; exit 2 ;;
 esac
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -178,14 +191,14 @@ if [ -n "$uas" ]; then
 	for try in 1 2 3; do
 		uas_port=$(free_port)
 		rm -f "$work"/uas*
-		timeout 75 sipp -sf "$here/$uas" -t "$transport" -i "$ip" \
+		timeout 75 sipp -sf "$here/$uas" -t "$uas_t" -i "$ip" \
 			-p "$uas_port" -m "$calls" -timeout 60s -timeout_error \
 			-nostdin -trace_err -error_file "$work/uas_errors.log" \
 			-trace_msg -message_file "$work/uas_messages.log" \
 			${keys[@]+"${keys[@]}"} ${uas_opts[@]+"${uas_opts[@]}"} \
 			>"$work/uas.out" 2>&1 &
 		uas_pid=$!
-		wait_listen "$proto" "$uas_port" "$uas_pid" && break
+		wait_listen "$uas_proto" "$uas_port" "$uas_pid" && break
 		stop "$uas_pid"
 		wait "$uas_pid" 2>/dev/null || true
 		uas_pid=
@@ -199,7 +212,11 @@ fi
 
 # duet's configuration; with a callee, a default route to it and the timers
 target=
-[ -n "$uas" ] && target="sip:callee@$uri_host:$uas_port;transport=$proto"
+if [ -n "$uas" ] && [ -n "$uas_transport" ]; then
+	target="sip:callee@$uri_host:$uas_port"
+elif [ -n "$uas" ]; then
+	target="sip:callee@$uri_host:$uas_port;transport=$proto"
+fi
 runner=()
 if [ "${DUET_VALGRIND:-0}" = 1 ]; then
 	# DUET_NO_POOL: call state from the heap, where valgrind sees
