@@ -349,27 +349,32 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct tp_listener *l = arg;
 	struct transport *t = l->t;
 	size_t cap = t->cfg.limits.max_msg_size + 1;
-	struct tp_source src[TP_UDP_BATCH];
+	struct sockaddr_storage from[TP_UDP_BATCH];
 	struct mmsghdr mm[TP_UDP_BATCH];
 	struct iovec iov[TP_UDP_BATCH];
+	struct tp_source src;
 
 	(void)what;
+	for (int i = 0; i < TP_UDP_BATCH; i++) {
+		iov[i].iov_base = t->udp_buf + (size_t)i * cap;
+		iov[i].iov_len = cap;
+	}
+	/* one listener, one address family: each datagram overwrites the
+	 * same bytes of src.remote */
+	memset(&src.remote, 0, sizeof(src.remote));
+	src.proto = SIP_PROTO_UDP;
+	src.local = l->addr;
+	src.conn = NULL;
 	for (int done = 0; done < UDP_BURST;) {
 		int n;
 
-		for (int i = 0; i < TP_UDP_BATCH; i++) {
-			src[i] = (struct tp_source){ .proto = SIP_PROTO_UDP,
-						     .local = l->addr };
-			iov[i].iov_base = t->udp_buf + (size_t)i * cap;
-			iov[i].iov_len = cap;
+		for (int i = 0; i < TP_UDP_BATCH; i++)
 			mm[i].msg_hdr = (struct msghdr){
-				.msg_name = &src[i].remote.ss,
-				.msg_namelen = sizeof(src[i].remote.ss),
+				.msg_name = &from[i],
+				.msg_namelen = sizeof(from[i]),
 				.msg_iov = &iov[i],
 				.msg_iovlen = 1,
 			};
-			mm[i].msg_len = 0;
-		}
 		/* MSG_TRUNC: msg_len is the datagram's real size, even if
 		 * larger than the buffer (udp_deliver refuses it) */
 		n = recvmmsg(fd, mm, TP_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC,
@@ -380,9 +385,13 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			return; /* EAGAIN; ICMP errors belong to no message */
 		}
 		for (int i = 0; i < n; i++) {
-			src[i].remote.len = mm[i].msg_hdr.msg_namelen;
+			src.remote.len = mm[i].msg_hdr.msg_namelen;
+			memcpy(&src.remote.ss, &from[i],
+			       src.remote.len <= sizeof(from[i])
+				       ? src.remote.len
+				       : sizeof(from[i]));
 			t->stats.rx_bytes += mm[i].msg_len;
-			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src[i]);
+			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src);
 		}
 		if (n < TP_UDP_BATCH)
 			return; /* drained */
