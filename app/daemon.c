@@ -50,7 +50,7 @@ struct daemon {
 	bool draining;
 	struct wheel_timer drain_timer;
 	struct wheel_timer trim_timer;
-	uint64_t trim_ended; /* transactions ended at the last trim */
+	unsigned trim_peak; /* most live transactions since the last trim */
 	struct event *stop_check;
 	uint64_t answered, absorbed, bad;
 };
@@ -286,21 +286,23 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
  * After a burst, the memory of ended transactions and calls goes back to
  * the allocator, which keeps it: malloc_trim hands whole free pages back
  * to the system, so a daemon that carried a peak does not stay that big.
- * Only when enough has ended since the last trim (it walks the heap).
+ * Only once the load has fallen (live transactions under half their peak
+ * since the last trim): under steady load the pages would be faulted in
+ * again at once, and the trim walks the heap.
  */
 #define TRIM_EVERY_MS 5000
-#define TRIM_AFTER_ENDED 2000
+#define TRIM_MIN_PEAK 2000 /* transactions; smaller peaks are not worth it */
 
 static void on_trim(struct wheel_timer *t, void *arg)
 {
 	struct daemon *d = arg;
 	struct txl_stats xs;
-	uint64_t ended;
 
 	txl_stats(d->txl, &xs);
-	ended = xs.completed + xs.timed_out;
-	if (ended - d->trim_ended >= TRIM_AFTER_ENDED) {
-		d->trim_ended = ended;
+	if (xs.live > d->trim_peak)
+		d->trim_peak = xs.live;
+	if (d->trim_peak >= TRIM_MIN_PEAK && xs.live < d->trim_peak / 2) {
+		d->trim_peak = xs.live;
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif
