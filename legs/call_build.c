@@ -32,15 +32,14 @@ int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
 }
 
 /* "SIP/2.0/UDP host:port;branch=...;rport" and our Contact for dest. */
-static int local_parts(struct calls *c, const struct tp_dest *dest,
-		       char *via, size_t via_cap, char *contact,
-		       size_t contact_cap)
+static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
+		       size_t via_cap, char *contact, size_t contact_cap)
 {
 	struct tp_addr local;
 	char addr[64], branch[LEG_IDENT_MAX];
 	const char *proto = sip_proto_name(dest->proto);
-	int err = transport_local(c->env.tp, dest->proto, &dest->remote,
-				  &local);
+	int err =
+		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
 
 	if (err)
 		return err;
@@ -72,8 +71,8 @@ static bool has_token(struct slice v, const char *t)
 static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
 {
 	static const enum sip_hdr_id allowed[] = {
-		SIP_HDR_ALLOW,   SIP_HDR_SUPPORTED, SIP_HDR_REQUIRE,
-		SIP_HDR_ACCEPT,  SIP_HDR_SESSION_EXPIRES, SIP_HDR_MIN_SE,
+		SIP_HDR_ALLOW,	SIP_HDR_SUPPORTED,	 SIP_HDR_REQUIRE,
+		SIP_HDR_ACCEPT, SIP_HDR_SESSION_EXPIRES, SIP_HDR_MIN_SE,
 	};
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
@@ -87,6 +86,40 @@ static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
 				sip_build_header_id(w, allowed[i], h->value);
 		}
 	}
+}
+
+/*
+ * What else crosses with a mid-call request or its response: the
+ * headers of INFO (RFC 6086), NOTIFY (RFC 6665), REFER (RFC 3515), the
+ * body's description, and the ones a failure explains itself with
+ * (Retry-After of a 491/500/503, Unsupported of a 420, Warning of a 488).
+ * Subject, like the INVITE's, does not cross.
+ */
+static void copy_mid(struct sip_writer *w, const struct sip_msg *m)
+{
+	static const enum sip_hdr_id mid[] = {
+		SIP_HDR_INFO_PACKAGE,
+		SIP_HDR_RECV_INFO,
+		SIP_HDR_EVENT,
+		SIP_HDR_SUBSCRIPTION_STATE,
+		SIP_HDR_REFER_TO,
+		SIP_HDR_REFERRED_BY,
+		SIP_HDR_CONTENT_DISPOSITION,
+		SIP_HDR_CONTENT_ENCODING,
+		SIP_HDR_CONTENT_LANGUAGE,
+		SIP_HDR_REASON,
+		SIP_HDR_RETRY_AFTER,
+		SIP_HDR_UNSUPPORTED,
+		SIP_HDR_WARNING,
+		SIP_HDR_EXPIRES,
+	};
+
+	for (size_t i = 0; i < sizeof(mid) / sizeof(mid[0]); i++)
+		for (const struct sip_hdr *h = sip_msg_hdr(m, mid[i]); h;
+		     h = sip_msg_hdr_next(m, h))
+			if (!memchr(h->value.p, '\n', h->value.len) &&
+			    !memchr(h->value.p, '\r', h->value.len))
+				sip_build_header_id(w, mid[i], h->value);
 }
 
 static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
@@ -105,8 +138,8 @@ static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 	}
 	err = sip_build_finish(w, ct, body);
 	if (!err)
-		err = sip_msg_parse(out, w->buf, w->len, SIP_FRAMING_DGRAM, NULL,
-				    &why);
+		err = sip_msg_parse(out, w->buf, w->len, SIP_FRAMING_DGRAM,
+				    NULL, &why);
 	if (err) /* a message duet built must parse: a bug, say what */
 		LOG_ERROR("built a bad message (%s): %.*s", why ? why : "",
 			  (int)(w->len > 400 ? 400 : w->len), w->buf);
@@ -150,8 +183,7 @@ int call_build_b_invite(struct call *call, const char *target,
 
 	if (err || call->b_dest.proto != SIP_PROTO_UDP ||
 	    !transport_too_big_for_udp(call->owner->env.tp, m->len) ||
-	    sip_uri_parse(&uri, slice_cstr(target), NULL) ||
-	    uri.transport.p) {
+	    sip_uri_parse(&uri, slice_cstr(target), NULL) || uri.transport.p) {
 		*out = m;
 		return err;
 	}
@@ -204,6 +236,27 @@ static int build_b_invite_to(struct call *call, const char *target,
 	return finish_parse(&w, a, out);
 }
 
+int call_reply_hdr(struct calls *c, struct sip_tx *st,
+		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
+		   struct slice value)
+{
+	struct sip_writer w;
+	int err;
+
+	(void)c;
+	sip_writer_init(&w, 512);
+	/* in-dialog: To already carries the tag */
+	sip_build_response_head_stamped(&w, req, code, SLICE_NULL, SLICE_NULL,
+					sip_tx_via_stamp(st));
+	sip_build_header_id(&w, id, value);
+	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+	if (!err)
+		err = sip_tx_reply(st, code, w.buf, w.len);
+	sip_writer_free(&w);
+	return err;
+}
+
 int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 	       uint16_t code, struct slice to_tag)
 {
@@ -231,11 +284,11 @@ int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 /* The caller's dialog: early on a 1xx with a tag, confirmed on a 2xx. */
 static void a_dialog(struct call *call, uint16_t code)
 {
-	if (!call->a_dlg)
-		dialog_new_uas(&call->a_dlg, call->a_invite,
+	if (!call->leg[LEG_A].dlg)
+		dialog_new_uas(&call->leg[LEG_A].dlg, call->a_invite,
 			       slice_cstr(call->a_tag), code < 200);
-	else if (code >= 200 && call->a_dlg->state == DIALOG_EARLY)
-		dialog_confirm(call->a_dlg, NULL);
+	else if (code >= 200 && call->leg[LEG_A].dlg->state == DIALOG_EARLY)
+		dialog_confirm(call->leg[LEG_A].dlg, NULL);
 }
 
 int call_answer_a(struct call *call, uint16_t code, struct slice reason,
@@ -271,8 +324,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	}
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	if (from_b && from_b->body.len) {
-		const struct sip_hdr *h = sip_msg_hdr(from_b,
-						      SIP_HDR_CONTENT_TYPE);
+		const struct sip_hdr *h =
+			sip_msg_hdr(from_b, SIP_HDR_CONTENT_TYPE);
 
 		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
 				       from_b->body);
@@ -286,8 +339,12 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
 	if (!err && code >= 200 && code < 300) {
-		call->a_2xx = sip_writer_steal(&w, &call->a_2xx_len);
-		call_2xx_sent(call);
+		size_t len = 0;
+		char *buf = sip_writer_steal(&w, &len);
+
+		if (buf)
+			call_2xx_start(call, LEG_A, code, buf, len,
+				       &call->ref[TXP_A_INVITE], NULL);
 	}
 	sip_writer_free(&w);
 	return err;
@@ -337,9 +394,13 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 						   .via = slice_cstr(via),
 						   .cseq = cseq },
 			     NULL);
-	/* RFC 3326: the reason a leg ended crosses with the BYE */
+	/* RFC 3326: the reason a leg ended crosses with the BYE, or the
+	 * one duet ended it for */
 	if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
+	else if (call->end_reason && !strcmp(method, "BYE"))
+		sip_build_header_id(&w, SIP_HDR_REASON,
+				    slice_cstr(call->end_reason));
 	if (keep) { /* the ACK: no transaction */
 		struct slice ct = SLICE_NULL, body = SLICE_NULL;
 
@@ -370,11 +431,12 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 
 int call_send_b_ack(struct call *call, const struct sip_msg *a_ack)
 {
-	if (!call->b_dlg)
+	if (!call->leg[LEG_B].dlg)
 		return EINVAL;
-	return dialog_send(call, call->b_dlg, "ACK", call->b_invite->cseq,
-			   a_ack, NULL, call->b_dest.proto, TXP_COUNT,
-			   &call->b_ack, &call->b_ack_len, &call->b_ack_dest);
+	return dialog_send(call, call->leg[LEG_B].dlg, "ACK",
+			   call->b_invite->cseq, a_ack, NULL,
+			   call->b_dest.proto, TXP_COUNT, &call->b_ack,
+			   &call->b_ack_len, &call->b_ack_dest);
 }
 
 int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
@@ -387,9 +449,10 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 
 	/* a retransmission of the answer we took: ACK it again once the
 	 * caller has ACKed (RFC 6026) */
-	if (call->b_dlg && call->b_dlg->state == DIALOG_CONFIRMED &&
-	    call->b_dlg->remote_tag &&
-	    slice_eq_cstr(resp->to.tag, call->b_dlg->remote_tag) &&
+	if (call->leg[LEG_B].dlg &&
+	    call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED &&
+	    call->leg[LEG_B].dlg->remote_tag &&
+	    slice_eq_cstr(resp->to.tag, call->leg[LEG_B].dlg->remote_tag) &&
 	    call->state == CALL_READY) {
 		if (call->b_ack)
 			transport_send(call->owner->env.tp, &call->b_ack_dest,
@@ -406,11 +469,10 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 			  &ack_dest);
 	duet_free(ack);
 	if (!err)
-		err = dialog_send(call, tmp, "BYE", 0, NULL, NULL,
-				  call->b_dest.proto,
-				  call->ref[TXP_FORK_BYE].tx ? TXP_COUNT
-							     : TXP_FORK_BYE,
-				  NULL, NULL, NULL);
+		err = dialog_send(
+			call, tmp, "BYE", 0, NULL, NULL, call->b_dest.proto,
+			call->ref[TXP_FORK_BYE].tx ? TXP_COUNT : TXP_FORK_BYE,
+			NULL, NULL, NULL);
 	dialog_free(tmp);
 	return err;
 }
@@ -418,13 +480,14 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 int call_send_bye(struct call *call, bool to_a,
 		  const struct sip_msg *reason_from)
 {
-	struct dialog *d = to_a ? call->a_dlg : call->b_dlg;
+	struct dialog *d = to_a ? call->leg[LEG_A].dlg : call->leg[LEG_B].dlg;
 	enum sip_proto dflt = to_a ? call->a_src.proto : call->b_dest.proto;
 
 	if (!d)
 		return EINVAL;
-	if (reason_from && reason_from->is_request &&
-	    reason_from->method != SIP_METHOD_BYE)
+	call->leg[to_a ? LEG_A : LEG_B].ended = true;
+	if (reason_from &&
+	    (!reason_from->is_request || reason_from->method != SIP_METHOD_BYE))
 		reason_from = NULL;
 	return dialog_send(call, d, "BYE", 0, NULL, reason_from, dflt,
 			   to_a ? TXP_BYE_A : TXP_BYE_B, NULL, NULL, NULL);
@@ -462,4 +525,230 @@ int call_send_cancel_b(struct call *call)
 					&call->ref[TXP_CANCEL_B]);
 	sip_msg_unref(m);
 	return err;
+}
+
+/*
+ * A mid-call request relayed onto the other leg (RFC 3261 §12.2.1.1):
+ * that dialog's own CSeq, route set and remote target, our Contact for a
+ * target refresh (and the methods that need one), Max-Forwards
+ * decremented (RFC 7332), the allow-listed headers, the method's own and
+ * the body crossing unchanged.
+ */
+int call_send_relay(struct call *call, struct relay *r,
+		    const struct sip_msg *req)
+{
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+	struct calls *c = call->owner;
+	char via[160], contact[96];
+	struct sip_writer w;
+	struct sip_msg *m = NULL;
+	struct tp_dest dest;
+	bool want_contact = req->method == SIP_METHOD_INVITE ||
+			    req->method == SIP_METHOD_UPDATE ||
+			    req->method == SIP_METHOD_NOTIFY ||
+			    req->method == SIP_METHOD_REFER ||
+			    req->method == SIP_METHOD_SUBSCRIBE;
+	int err = to->dlg ? dialog_dest(to->dlg, to->proto, &dest) : EINVAL;
+
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), contact,
+				  sizeof(contact));
+	if (err)
+		return err;
+	sip_writer_init(&w, 1024 + req->body.len);
+	dialog_build_request(
+		to->dlg, &w,
+		&(struct dialog_req){
+			.method = req->method_text,
+			.via = slice_cstr(via),
+			.contact =
+				want_contact ? slice_cstr(contact) : SLICE_NULL,
+			/* RFC 7332: one less (mid_check refused 0) */
+			.max_forwards = req->max_forwards < 0 ? 70
+					: req->max_forwards == 1
+						? DIALOG_MF_ZERO
+						: req->max_forwards - 1 },
+		NULL);
+	r->cli_cseq = to->dlg->local_cseq;
+	copy_allowed(&w, req);
+	copy_mid(&w, req);
+	err = finish_parse(&w, req, &m);
+	if (!err) {
+		r->cli.tx = NULL;
+		err = sip_tx_client_new(&r->cli.tx, c->env.txl, m, &dest,
+					&r->cli);
+	}
+	sip_msg_unref(m);
+	return err;
+}
+
+/*
+ * The answer to a relayed request, back on the leg it came from: the
+ * code and reason phrase as the other leg's peer gave them (resp NULL:
+ * duet's own answer), its allow-listed headers and body, our Contact in
+ * a 1xx/2xx to a target refresh (§12.1.1, RFC 3311 §5.2). A 2xx to a
+ * re-INVITE is retransmitted until its ACK (§13.3.1.4).
+ */
+int call_relay_response(struct call *call, struct relay *r, uint16_t code,
+			const struct sip_msg *resp)
+{
+	struct leg *leg = &call->leg[r->from];
+	struct sip_tx *st = r->srv.tx;
+	const struct sip_msg *req = st ? sip_tx_request(st) : NULL;
+	char via[160], contact[96];
+	struct tp_dest dest;
+	struct sip_writer w;
+	int err;
+
+	if (!req || r->final)
+		return EINVAL;
+	sip_writer_init(&w, 1024 + (resp ? resp->body.len : 0));
+	sip_build_response_head_stamped(&w, req, code,
+					resp ? resp->reason : SLICE_NULL,
+					SLICE_NULL, sip_tx_via_stamp(st));
+	if ((r->method == SIP_METHOD_INVITE ||
+	     r->method == SIP_METHOD_UPDATE) &&
+	    code > 100 && code < 300 && leg->dlg &&
+	    !dialog_dest(leg->dlg, leg->proto, &dest) &&
+	    !local_parts(call->owner, &dest, via, sizeof(via), contact,
+			 sizeof(contact)))
+		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
+	if (resp) {
+		copy_allowed(&w, resp);
+		copy_mid(&w, resp);
+	}
+	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	if (resp && resp->body.len) {
+		const struct sip_hdr *h =
+			sip_msg_hdr(resp, SIP_HDR_CONTENT_TYPE);
+
+		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
+				       resp->body);
+	} else {
+		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+	}
+	if (!err)
+		err = sip_tx_reply(st, code, w.buf, w.len);
+	if (!err && code >= 200)
+		r->final = code;
+	if (!err && code >= 200 && code < 300 &&
+	    r->method == SIP_METHOD_INVITE) {
+		size_t len = 0;
+		char *buf = sip_writer_steal(&w, &len);
+
+		if (buf)
+			call_2xx_start(call, r->from, code, buf, len, &r->srv,
+				       r);
+	}
+	sip_writer_free(&w);
+	return err;
+}
+
+/* duet's ACK of the other leg's 2xx to a relayed re-INVITE (§13.2.2.4):
+ * that leg's CSeq number, the body of the ACK that came (the answer to an
+ * offer in the 2xx), kept for retransmitted 2xx. */
+int call_send_relay_ack(struct call *call, struct relay *r,
+			const struct sip_msg *ack_from)
+{
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+
+	if (!to->dlg)
+		return EINVAL;
+	return dialog_send(call, to->dlg, "ACK", r->cli_cseq, ack_from, NULL,
+			   to->proto, TXP_COUNT, &r->ack, &r->ack_len,
+			   &r->ack_dest);
+}
+
+/* §9.1: the CANCEL of duet's copy of a re-INVITE repeats its
+ * Request-URI, Call-ID, From, To, CSeq number, top Via and Route. */
+int call_send_relay_cancel(struct call *call, struct relay *r,
+			   const struct sip_msg *cancel)
+{
+	const struct sip_msg *q = r->cli.tx ? sip_tx_request(r->cli.tx) : NULL;
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+	struct sip_msg *m = NULL;
+	const struct sip_hdr *h;
+	struct tp_dest dest;
+	struct sip_writer w;
+	char num[24];
+	int err;
+
+	if (!q || !to->dlg || (err = dialog_dest(to->dlg, to->proto, &dest)))
+		return EINVAL;
+	sip_writer_init(&w, 512);
+	sip_build_request_line(&w, SLICE_LIT("CANCEL"), q->ruri.raw);
+	sip_build_header_id(&w, SIP_HDR_VIA, q->vias[0].raw);
+	sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
+	sip_build_header_id(&w, SIP_HDR_FROM, q->from.raw);
+	sip_build_header_id(&w, SIP_HDR_TO, q->to.raw);
+	sip_build_header_id(&w, SIP_HDR_CALL_ID, q->call_id);
+	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)q->cseq);
+	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
+	for (h = sip_msg_hdr(q, SIP_HDR_ROUTE); h; h = sip_msg_hdr_next(q, h))
+		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+	if (cancel && (h = sip_msg_hdr(cancel, SIP_HDR_REASON)) &&
+	    !memchr(h->value.p, '\n', h->value.len))
+		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
+	err = finish_parse(&w, NULL, &m);
+	if (!err)
+		err = sip_tx_client_new(&r->cancel.tx, call->owner->env.txl, m,
+					&dest, &r->cancel);
+	sip_msg_unref(m);
+	return err;
+}
+
+/*
+ * A 2xx to duet's INVITE that no live call wants (a retransmission after
+ * the call ended): ACK it (§13.2.2.4) and end its dialog with a BYE, built
+ * from the response alone. Only for a Call-ID duet minted.
+ */
+void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp)
+{
+	struct dialog *d = NULL;
+	char via[160], contact[96];
+	struct sip_writer w;
+	struct sip_msg *m = NULL;
+	struct tp_dest dest;
+	uint8_t worker;
+	int err;
+
+	if (resp->status / 100 != 2 || resp->cseq_method != SIP_METHOD_INVITE ||
+	    !leg_ident_worker(resp->call_id, &worker) ||
+	    dialog_new_uac_from_2xx(&d, resp))
+		return;
+	err = dialog_dest(d, SIP_PROTO_UDP, &dest);
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), contact,
+				  sizeof(contact));
+	if (!err) {
+		sip_writer_init(&w, 512);
+		dialog_build_request(
+			d, &w,
+			&(struct dialog_req){ .method = SLICE_LIT("ACK"),
+					      .via = slice_cstr(via),
+					      .cseq = resp->cseq },
+			NULL);
+		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+		if (!err)
+			err = transport_send(c->env.tp, &dest, w.buf, w.len);
+		sip_writer_free(&w);
+	}
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), NULL, 0);
+	if (!err) {
+		sip_writer_init(&w, 512);
+		dialog_build_request(
+			d, &w,
+			&(struct dialog_req){ .method = SLICE_LIT("BYE"),
+					      .via = slice_cstr(via) },
+			NULL);
+		err = finish_parse(&w, NULL, &m);
+		if (!err) /* nobody waits for its answer */
+			err = sip_tx_client_new(NULL, c->env.txl, m, &dest,
+						NULL);
+		sip_msg_unref(m);
+	}
+	LOG_INFO("a 2xx after its call ended: ACK and BYE (%s)",
+		 duet_strerror(err));
+	dialog_free(d);
 }

@@ -22,7 +22,7 @@
 
 enum dialog_role {
 	DIALOG_UAS = 0, /* duet answered the dialog-creating request */
-	DIALOG_UAC,     /* duet sent it */
+	DIALOG_UAC,	/* duet sent it */
 };
 
 enum dialog_state {
@@ -32,6 +32,7 @@ enum dialog_state {
 };
 
 #define DIALOG_MAX_ROUTES 16
+#define DIALOG_MF_ZERO (-1) /* dialog_req.max_forwards for a literal 0 */
 
 struct dialog {
 	enum dialog_role role;
@@ -47,7 +48,7 @@ struct dialog {
 	size_t route_count;
 	uint32_t local_cseq;  /* the last CSeq we sent; 0: none yet */
 	uint32_t remote_cseq; /* the last CSeq received; 0: none yet */
-	bool secure;          /* sips Request-URI over TLS (§12.1.1) */
+	bool secure;	      /* sips Request-URI over TLS (§12.1.1) */
 };
 
 /**
@@ -70,6 +71,15 @@ int dialog_new_uas(struct dialog **out, const struct sip_msg *req,
  */
 int dialog_new_uac(struct dialog **out, const struct sip_msg *req,
 		   const struct sip_msg *resp);
+
+/**
+ * A UAC dialog from a 2xx alone, when the request that made it is gone
+ * (a retransmitted 2xx after the call ended, which must still be ACKed,
+ * §13.2.2.4, and ended with a BYE): From, To, Call-ID and CSeq are the
+ * response's copies of the request's. Always CONFIRMED. Same errors as
+ * dialog_new_uac.
+ */
+int dialog_new_uac_from_2xx(struct dialog **out, const struct sip_msg *resp);
 
 void dialog_free(struct dialog *d);
 
@@ -105,13 +115,13 @@ int dialog_on_refresh_response(struct dialog *d, const struct sip_msg *resp);
 
 /** Options of dialog_build_request(). */
 struct dialog_req {
-	struct slice method;    /* "BYE", "INVITE", "ACK"... */
-	struct slice via;       /* the full Via value (transport, sent-by,
-				   branch) the caller chose */
-	struct slice contact;   /* Contact value to add, or empty */
-	uint32_t cseq;          /* 0: next local CSeq; ACK and CANCEL pass
-				   the INVITE's (§13.2.2.4, §9.1) */
-	int max_forwards;       /* 0: 70 */
+	struct slice method;  /* "BYE", "INVITE", "ACK"... */
+	struct slice via;     /* the full Via value (transport, sent-by,
+				 branch) the caller chose */
+	struct slice contact; /* Contact value to add, or empty */
+	uint32_t cseq;	      /* 0: next local CSeq; ACK and CANCEL pass
+				 the INVITE's (§13.2.2.4, §9.1) */
+	int max_forwards;     /* 0: 70; DIALOG_MF_ZERO: 0 */
 };
 
 /**
