@@ -453,6 +453,11 @@ void mid_end_pending(struct call *call)
 	}
 	for (unsigned s = 0; s < 2; s++)
 		call_2xx_stop(&call->leg[s]);
+	/* the callee's 2xx still waiting for the caller's ACK gets duet's
+	 * ACK before the call ends (BYE before the ACK, §13.2.2.4) */
+	if (!call->b_ack && call->leg[LEG_B].dlg &&
+	    call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED)
+		call_send_b_ack(call, NULL);
 }
 
 bool mid_pending(const struct call *call)
