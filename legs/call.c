@@ -671,17 +671,19 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
 {
 	struct txref *ref = tx_arg;
 	struct call *call;
+	enum txp purpose;
 
 	(void)tx;
 	if (!ref || ref->purpose == TXP_ORPHAN)
 		return;
 	call = ref->call;
+	purpose = ref->purpose; /* a relay's ref may be freed below */
 	ref->tx = NULL;
-	if (ref->purpose == TXP_RELAY_CLI) {
+	if (purpose == TXP_RELAY_CLI) {
 		mid_cli_ended(ref->relay);
-	} else if (ref->purpose == TXP_RELAY_SRV) {
+	} else if (purpose == TXP_RELAY_SRV) {
 		mid_srv_ended(ref->relay);
-	} else if (ref->purpose == TXP_B_INVITE && !call->b_final) {
+	} else if (purpose == TXP_B_INVITE && !call->b_final) {
 		/* Timer B or a transport error: no final answer (§17.1.1.2) */
 		call->b_final = true;
 		wheel_timer_cancel(&call->ring_timer);
@@ -689,7 +691,7 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
 			 (unsigned long long)call->id, duet_strerror(err));
 		call_event(call, CEV_B_TIMEOUT, NULL);
 	}
-	if (ref->purpose != TXP_A_INVITE && ref->purpose != TXP_B_INVITE &&
+	if (purpose != TXP_A_INVITE && purpose != TXP_B_INVITE &&
 	    call->state == CALL_TERMINATING && !call_teardown_pending(call)) {
 		call_event(call, CEV_BYES_DONE, NULL);
 	}
