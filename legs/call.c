@@ -19,7 +19,8 @@ void calls_config_default(struct calls_config *cfg)
 				      .t2 = 4000,
 				      .ring_timeout_ms = 60000,
 				      .ring_timeout_code = 480,
-				      .max_calls = 0 };
+				      .max_calls = 0,
+				      .refer_policy = CALLS_REFER_REJECT };
 }
 
 int calls_new(struct calls **out, const struct calls_env *env,
@@ -34,6 +35,7 @@ int calls_new(struct calls **out, const struct calls_env *env,
 	if (!c)
 		return ENOMEM;
 	c->env = *env;
+	c->orphan = (struct txref){ .purpose = TXP_ORPHAN };
 	if (cfg)
 		c->cfg = *cfg;
 	else
@@ -97,13 +99,13 @@ static void index_b(struct call *call)
 static struct slice a_call_id(const struct call *call)
 {
 	return call->a_invite ? call->a_invite->call_id
-			      : slice_cstr(call->a_dlg->call_id);
+			      : slice_cstr(call->leg[LEG_A].dlg->call_id);
 }
 
 static struct slice b_call_id(const struct call *call)
 {
 	return call->b_invite ? call->b_invite->call_id
-			      : slice_cstr(call->b_dlg->call_id);
+			      : slice_cstr(call->leg[LEG_B].dlg->call_id);
 }
 
 /* The call an in-dialog message from the caller (To tag = ours) or from
@@ -135,18 +137,33 @@ static struct call *find_call(struct calls *c, const struct sip_msg *m,
 }
 
 /* Let go of a transaction: it keeps running, its events are ignored. */
+void call_release_tx(struct txref *ref)
+{
+	if (ref->tx) {
+		sip_tx_set_arg(ref->tx, NULL);
+		ref->tx = NULL;
+	}
+}
+
+void call_orphan_tx(struct call *call, struct txref *ref)
+{
+	if (ref->tx) {
+		sip_tx_set_arg(ref->tx, &call->owner->orphan);
+		ref->tx = NULL;
+	}
+}
+
 static void release_tx(struct call *call, enum txp p)
 {
-	if (call->ref[p].tx) {
-		sip_tx_set_arg(call->ref[p].tx, NULL);
-		call->ref[p].tx = NULL;
-	}
+	call_release_tx(&call->ref[p]);
 }
 
 static void call_free(struct call *call)
 {
 	struct calls *c = call->owner;
 
+	/* the INVITE's transaction may still pass a retransmitted 2xx */
+	call_orphan_tx(call, &call->ref[TXP_B_INVITE]);
 	for (unsigned p = 0; p < TXP_COUNT; p++)
 		release_tx(call, (enum txp)p);
 	unlink_chain(&c->by_a[call->key_a & (CALLS_BUCKETS - 1)], call, true);
@@ -154,16 +171,18 @@ static void call_free(struct call *call)
 		unlink_chain(&c->by_b[call->key_b & (CALLS_BUCKETS - 1)], call,
 			     false);
 	wheel_timer_cancel(&call->ring_timer);
-	wheel_timer_cancel(&call->a_2xx_timer);
-	dialog_free(call->a_dlg);
-	dialog_free(call->b_dlg);
+	mid_free_all(call);
+	for (unsigned s = 0; s < 2; s++) {
+		call_2xx_stop(&call->leg[s]);
+		dialog_free(call->leg[s].dlg);
+	}
 	sip_msg_unref(call->a_invite);
 	sip_msg_unref(call->b_invite);
 	tp_conn_unref(call->a_src.conn);
 	tp_conn_unref(call->b_dest.conn);
-	duet_free(call->a_2xx);
 	duet_free(call->b_ack);
 	duet_free(call->cancel_reason);
+	duet_free(call->end_reason);
 	c->stats.active--;
 	c->stats.ended++;
 	duet_pool_free(call, sizeof(*call));
@@ -190,17 +209,18 @@ static void call_set_state(struct call *call, enum call_state next,
 		 call_state_name(next));
 	if (next == CALL_READY)
 		call->owner->stats.answered++;
-	if (next == CALL_TERMINATED && !call->a_dlg)
+	if (next == CALL_TERMINATED && !call->leg[LEG_A].dlg)
 		call->owner->stats.failed++;
 	call->state = next;
 }
 
 /* Outstanding requests duet sent that a teardown waits for. */
-static bool teardown_pending(const struct call *call)
+bool call_teardown_pending(const struct call *call)
 {
 	return (call->ref[TXP_B_INVITE].tx && !call->b_final) ||
 	       call->ref[TXP_CANCEL_B].tx || call->ref[TXP_BYE_A].tx ||
-	       call->ref[TXP_BYE_B].tx || call->ref[TXP_FORK_BYE].tx;
+	       call->ref[TXP_BYE_B].tx || call->ref[TXP_FORK_BYE].tx ||
+	       mid_pending(call);
 }
 
 /* The caller gets `code` if it has no final answer yet. */
@@ -226,9 +246,18 @@ static void do_cancel_b(struct call *call)
 	}
 }
 
-/* Carry out the actions of a row (call_fsm.h). */
-static void call_act(struct call *call, uint16_t a, struct sip_msg *msg)
+/* Carry out the actions of a row (call_fsm.h). st: the server
+ * transaction of a mid-call request (msg), or NULL. */
+static void call_act(struct call *call, enum call_event ev, uint32_t a,
+		     struct sip_msg *msg, struct sip_tx *st)
 {
+	/* first: pending requests answered and 2xx ACKed before any BYE */
+	if (a & CA_END_PENDING)
+		mid_end_pending(call);
+	if (a & CA_RELAY_REQ && msg && st)
+		mid_request(call, ev == CEV_A_REQUEST ? LEG_A : LEG_B, st, msg);
+	if (a & CA_REJECT_481 && msg && st)
+		call_reply(call->owner, st, msg, 481, SLICE_NULL);
 	if (a & CA_RELAY_1XX && msg && !call->a_final)
 		call_answer_a(call, msg->status, msg->reason, msg);
 	if (a & CA_RELAY_2XX && msg && !call->a_final)
@@ -245,12 +274,14 @@ static void call_act(struct call *call, uint16_t a, struct sip_msg *msg)
 		answer_a_once(call, 503);
 	if (a & CA_CANCEL_B)
 		do_cancel_b(call);
-	if (a & CA_ACK_B && msg && msg->is_request) /* the caller's ACK */
+	if (a & CA_ACK_B && msg && msg->is_request &&
+	    msg->method == SIP_METHOD_ACK) /* the caller's ACK */
 		call_send_b_ack(call, msg);
-	else if (a & CA_ACK_B && msg) /* a 2xx again from the callee */
+	else if (a & CA_ACK_B && msg && !msg->is_request) /* a 2xx again */
 		call_ack_bye_fork(call, msg);
-	else if (a & CA_ACK_B && !call->b_ack) /* ending unACKed: §13.2.2.4
-						 says every 2xx is ACKed */
+	else if (a & CA_ACK_B && !call->b_acked && call->leg[LEG_B].dlg &&
+		 call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED)
+		/* ending unACKed: §13.2.2.4 says every 2xx is ACKed */
 		call_send_b_ack(call, NULL);
 	if (a & CA_ACK_BYE_B && msg)
 		call_ack_bye_fork(call, msg);
@@ -262,6 +293,12 @@ static void call_act(struct call *call, uint16_t a, struct sip_msg *msg)
 
 void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
 {
+	call_event_tx(call, ev, msg, NULL);
+}
+
+void call_event_tx(struct call *call, enum call_event ev, struct sip_msg *msg,
+		   struct sip_tx *st)
+{
 	struct call_rule r = call_fsm_rule(call->state, ev);
 
 	if (r.action & CA_INVALID) {
@@ -272,35 +309,37 @@ void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
 		return;
 	}
 	/* RFC 3326: why duet itself ends a call, on the BYEs it sends */
-	if (ev == CEV_SHUTDOWN)
-		call->end_reason =
-			"SIP;cause=503;text=\"Service shutting down\"";
-	else if (ev == CEV_ACK_TIMEOUT)
-		call->end_reason = "SIP;cause=408;text=\"No ACK for the 2xx\"";
-	call_act(call, r.action, msg);
+	if (!call->end_reason &&
+	    (ev == CEV_SHUTDOWN || ev == CEV_ACK_TIMEOUT)) {
+		const char *why =
+			ev == CEV_SHUTDOWN
+				? "SIP;cause=503;text=\"Service shutting down\""
+				: "SIP;cause=408;text=\"No ACK for the 2xx\"";
+
+		call->end_reason = duet_strndup(why, strlen(why));
+	}
+	call_act(call, ev, r.action, msg, st);
 	call_set_state(call, (enum call_state)r.next, ev);
-	if (call->state == CALL_TERMINATING && !teardown_pending(call))
+	if (call->state == CALL_TERMINATING && !call_teardown_pending(call))
 		call_set_state(call, CALL_TERMINATED, CEV_BYES_DONE);
 }
 
 /*
  * An answered call whose setup is over (the caller ACKed, both INVITE
  * transactions ended: no 2xx can come again, RFC 6026 §8.4, §8.7) keeps
- * only its dialogs: the INVITEs, our 2xx and our ACK go, so a call held
- * for hours costs its dialogs and this struct, not its setup messages.
+ * its dialogs, not its setup messages: the INVITEs and our ACK go, so a
+ * call held for hours costs this struct and its two dialogs.
  */
 static void call_slim(struct call *call)
 {
-	if (call->state != CALL_READY || !call->a_acked ||
+	if (call->state != CALL_READY || !call->a_acked || !call->a_invite ||
 	    call->ref[TXP_A_INVITE].tx || call->ref[TXP_B_INVITE].tx ||
-	    !call->a_dlg || !call->b_dlg || !call->a_invite)
+	    !call->leg[LEG_A].dlg || !call->leg[LEG_B].dlg)
 		return;
 	sip_msg_unref(call->a_invite);
 	call->a_invite = NULL;
 	sip_msg_unref(call->b_invite);
 	call->b_invite = NULL;
-	duet_free(call->a_2xx);
-	call->a_2xx = NULL;
 	duet_free(call->b_ack);
 	call->b_ack = NULL;
 	duet_free(call->cancel_reason);
@@ -309,7 +348,7 @@ static void call_slim(struct call *call)
 
 /* Free a terminated call, or slim a settled one. Entry points call this
  * last. */
-static void call_settle(struct call *call)
+void call_settle(struct call *call)
 {
 	if (call && call->state == CALL_TERMINATED)
 		call_free(call);
@@ -335,32 +374,38 @@ static void on_ring_timeout(struct wheel_timer *t, void *arg)
 }
 
 /* §13.3.1.4: the UAS core retransmits its 2xx (T1 doubling up to T2)
- * until the ACK; with no ACK after 64*T1 the session ends. */
+ * until the ACK; with no ACK after 64*T1 the session ends. The same for
+ * the initial INVITE (A leg) and a re-INVITE from either leg. */
 static void on_2xx_timer(struct wheel_timer *t, void *arg)
 {
-	struct call *call = arg;
+	struct leg *leg = arg;
+	struct call *call = leg->call;
 	struct calls *c = call->owner;
 
 	(void)t;
-	call->a_2xx_waited += call->a_2xx_interval;
-	if (call->a_acked)
+	leg->x2xx_waited += leg->x2xx_interval;
+	if (!leg->x2xx)
 		return;
-	if (call->a_2xx_waited >= 64u * c->cfg.t1) {
+	if (leg->x2xx_waited >= 64u * c->cfg.t1) {
+		struct relay *r = leg->x2xx_relay;
+
+		call_2xx_stop(leg);
+		if (r) /* the other leg's 2xx still gets its ACK */
+			mid_2xx_timeout(r);
 		call_event(call, CEV_ACK_TIMEOUT, NULL);
 		call_settle(call);
 		return;
 	}
-	if (call->ref[TXP_A_INVITE].tx)
-		sip_tx_reply(call->ref[TXP_A_INVITE].tx, 200, call->a_2xx,
-			     call->a_2xx_len);
-	call->a_2xx_interval = call->a_2xx_interval * 2 < c->cfg.t2
-				       ? call->a_2xx_interval * 2
-				       : c->cfg.t2;
+	if (leg->x2xx_st && leg->x2xx_st->tx)
+		sip_tx_reply(leg->x2xx_st->tx, leg->x2xx_code, leg->x2xx,
+			     leg->x2xx_len);
+	leg->x2xx_interval = leg->x2xx_interval * 2 < c->cfg.t2
+				     ? leg->x2xx_interval * 2
+				     : c->cfg.t2;
 	/* the last wait ends exactly at 64*T1 */
-	if (call->a_2xx_interval > 64u * c->cfg.t1 - call->a_2xx_waited)
-		call->a_2xx_interval = 64u * c->cfg.t1 - call->a_2xx_waited;
-	wheel_timer_start(c->env.wheel, &call->a_2xx_timer,
-			  call->a_2xx_interval);
+	if (leg->x2xx_interval > 64u * c->cfg.t1 - leg->x2xx_waited)
+		leg->x2xx_interval = 64u * c->cfg.t1 - leg->x2xx_waited;
+	wheel_timer_start(c->env.wheel, &leg->x2xx_timer, leg->x2xx_interval);
 }
 
 static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
@@ -381,7 +426,13 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 		call->ref[p] =
 			(struct txref){ .call = call, .purpose = (enum txp)p };
 	wheel_timer_init(&call->ring_timer, on_ring_timeout, call);
-	wheel_timer_init(&call->a_2xx_timer, on_2xx_timer, call);
+	for (unsigned s = 0; s < 2; s++) {
+		call->leg[s].call = call;
+		call->leg[s].side = (enum leg_side)s;
+		wheel_timer_init(&call->leg[s].x2xx_timer, on_2xx_timer,
+				 &call->leg[s]);
+	}
+	call->leg[LEG_A].proto = src->proto;
 	index_a(call);
 	c->stats.created++;
 	c->stats.active++;
@@ -432,6 +483,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 	} else {
 		call->b_invite = b_inv;
 		call->b_inv_cseq = b_inv->cseq;
+		call->leg[LEG_B].proto = call->b_dest.proto;
 		b_inv = NULL;
 		index_b(call);
 		if (c->cfg.ring_timeout_ms)
@@ -448,10 +500,11 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 static void in_dialog(struct calls *c, struct call *call, bool from_a,
 		      struct sip_tx *st, struct sip_msg *req)
 {
-	struct dialog *d = from_a ? call->a_dlg : call->b_dlg;
+	struct leg *leg = &call->leg[from_a ? LEG_A : LEG_B];
 	uint16_t reject = 0;
 
-	if (d && dialog_on_request(d, req, &reject) == 0 && reject) {
+	if (leg->dlg && dialog_on_request(leg->dlg, req, &reject) == 0 &&
+	    reject) {
 		call_reply(c, st, req, reject, SLICE_NULL);
 		return;
 	}
@@ -459,11 +512,13 @@ static void in_dialog(struct calls *c, struct call *call, bool from_a,
 		/* a BYE always ends the leg it came on: 200 at once (§15.1.2)
 		 */
 		call_reply(c, st, req, 200, SLICE_NULL);
+		leg->ended = true;
 		call_event(call, from_a ? CEV_A_BYE : CEV_B_BYE, req);
 	} else {
-		/* mid-call requests arrive with the mid-call issue; until
-		 * then they get a clean final answer and nothing changes */
-		call_reply(c, st, req, 501, SLICE_NULL);
+		/* re-INVITE, UPDATE, INFO...: the table says whether it
+		 * crosses (legs/call_mid.c) or is answered here */
+		call_event_tx(call, from_a ? CEV_A_REQUEST : CEV_B_REQUEST, req,
+			      st);
 	}
 	call_settle(call);
 }
@@ -484,6 +539,15 @@ bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
 		}
 		/* the INVITE's transaction points at its call; the 200 to the
 		 * CANCEL carries the INVITE's To tag (§9.2) */
+		if (ref && ref->purpose == TXP_RELAY_SRV) {
+			/* a re-INVITE's CANCEL: 200, and the CANCEL crosses
+			 * if that re-INVITE is still unanswered */
+			call_reply(c, st, req, 200, SLICE_NULL);
+			call = ref->call;
+			mid_cancel(ref->relay, req);
+			call_settle(call);
+			return true;
+		}
 		call = ref && ref->purpose == TXP_A_INVITE ? ref->call : NULL;
 		call_reply(c, st, req, 200,
 			   call ? slice_cstr(call->a_tag) : SLICE_NULL);
@@ -522,12 +586,16 @@ void calls_on_ack(struct calls *c, struct sip_msg *ack,
 	struct call *call = find_call(c, ack, &from_a);
 
 	(void)src;
-	if (!call || !from_a)
+	if (!call)
 		return;
-	if (call->a_acked) /* a retransmitted ACK */
+	/* the ACK of a re-INVITE's 2xx, on either leg */
+	if (!from_a || call->a_acked) {
+		mid_ack(call, from_a ? LEG_A : LEG_B, ack);
+		call_settle(call);
 		return;
+	}
 	call->a_acked = true;
-	wheel_timer_cancel(&call->a_2xx_timer);
+	call_2xx_stop(&call->leg[LEG_A]);
 	call_event(call, CEV_A_ACK, ack);
 	call_settle(call);
 }
@@ -543,7 +611,11 @@ void calls_on_stray(struct calls *c, struct sip_msg *resp,
 	    resp->cseq_method != SIP_METHOD_INVITE)
 		return;
 	call = find_call(c, resp, &from_a);
-	if (!call || from_a)
+	if (!call) { /* its call has ended */
+		calls_ack_bye_stray(c, resp);
+		return;
+	}
+	if (from_a)
 		return;
 	call_event(call, CEV_B_2XX, resp);
 	call_settle(call);
@@ -557,7 +629,7 @@ void calls_on_stray(struct calls *c, struct sip_msg *resp,
  */
 static void b_answer_dialog(struct call *call, const struct sip_msg *resp)
 {
-	struct dialog *d = call->b_dlg;
+	struct dialog *d = call->leg[LEG_B].dlg;
 
 	if (call->state == CALL_READY || call->state == CALL_TERMINATING)
 		return;
@@ -565,9 +637,9 @@ static void b_answer_dialog(struct call *call, const struct sip_msg *resp)
 	    slice_eq_cstr(resp->to.tag, d->remote_tag) &&
 	    dialog_confirm(d, resp) == 0)
 		return;
-	dialog_free(call->b_dlg);
-	call->b_dlg = NULL;
-	dialog_new_uac(&call->b_dlg, call->b_invite, resp);
+	dialog_free(call->leg[LEG_B].dlg);
+	call->leg[LEG_B].dlg = NULL;
+	dialog_new_uac(&call->leg[LEG_B].dlg, call->b_invite, resp);
 }
 
 /* A response to the B-leg INVITE. */
@@ -583,8 +655,9 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		ev = CEV_B_100;
 	} else if (resp->status < 200) {
 		ev = resp->to.tag.p ? CEV_B_1XX_DIALOG : CEV_B_1XX;
-		if (ev == CEV_B_1XX_DIALOG && !call->b_dlg)
-			dialog_new_uac(&call->b_dlg, call->b_invite, resp);
+		if (ev == CEV_B_1XX_DIALOG && !call->leg[LEG_B].dlg)
+			dialog_new_uac(&call->leg[LEG_B].dlg, call->b_invite,
+				       resp);
 	} else if (resp->status < 300) {
 		ev = CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);
@@ -606,17 +679,38 @@ void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg)
 	(void)ct;
 	if (!ref)
 		return;
+	if (ref->purpose == TXP_ORPHAN) {
+		if (resp->status / 100 == 2)
+			calls_ack_bye_stray(
+				(struct calls *)((char *)ref -
+						 offsetof(struct calls,
+							  orphan)),
+				resp);
+		return;
+	}
 	call = ref->call;
 	switch (ref->purpose) {
 	case TXP_B_INVITE:
 		b_invite_response(call, resp);
+		break;
+	case TXP_RELAY_CLI:
+		mid_response(ref->relay, resp);
+		if (call->state == CALL_TERMINATING &&
+		    !call_teardown_pending(call))
+			call_event(call, CEV_BYES_DONE, NULL);
+		break;
+	case TXP_RELAY_SRV:
+		break;
+	case TXP_RELAY_CANCEL:
+		if (resp->status >= 200)
+			call_release_tx(ref);
 		break;
 	default:
 		/* CANCEL and BYE: their final answer is all we wait for */
 		if (resp->status >= 200) {
 			release_tx(call, ref->purpose);
 			if (call->state == CALL_TERMINATING &&
-			    !teardown_pending(call))
+			    !call_teardown_pending(call))
 				call_event(call, CEV_BYES_DONE, NULL);
 		}
 		break;
@@ -628,22 +722,28 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
 {
 	struct txref *ref = tx_arg;
 	struct call *call;
+	enum txp purpose;
 
 	(void)tx;
-	if (!ref)
+	if (!ref || ref->purpose == TXP_ORPHAN)
 		return;
 	call = ref->call;
+	purpose = ref->purpose; /* a relay's ref may be freed below */
 	ref->tx = NULL;
-	if (ref->purpose == TXP_B_INVITE && !call->b_final) {
+	if (purpose == TXP_RELAY_CLI) {
+		mid_cli_ended(ref->relay);
+	} else if (purpose == TXP_RELAY_SRV) {
+		mid_srv_ended(ref->relay);
+	} else if (purpose == TXP_B_INVITE && !call->b_final) {
 		/* Timer B or a transport error: no final answer (§17.1.1.2) */
 		call->b_final = true;
 		wheel_timer_cancel(&call->ring_timer);
 		LOG_INFO("call %llu: B leg INVITE ended: %s",
 			 (unsigned long long)call->id, duet_strerror(err));
 		call_event(call, CEV_B_TIMEOUT, NULL);
-	} else if (ref->purpose != TXP_A_INVITE &&
-		   ref->purpose != TXP_B_INVITE &&
-		   call->state == CALL_TERMINATING && !teardown_pending(call)) {
+	}
+	if (purpose != TXP_A_INVITE && purpose != TXP_B_INVITE &&
+	    call->state == CALL_TERMINATING && !call_teardown_pending(call)) {
 		call_event(call, CEV_BYES_DONE, NULL);
 	}
 	call_settle(call);
@@ -662,12 +762,32 @@ void calls_shutdown(struct calls *c)
 	}
 }
 
-/* Start 2xx retransmissions once the 2xx went to the caller. */
-void call_2xx_sent(struct call *call)
+/* Start 2xx retransmissions once a 2xx went out on st (§13.3.1.4).
+ * Takes buf (duet_malloc'd). */
+void call_2xx_start(struct call *call, enum leg_side side, uint16_t code,
+		    char *buf, size_t len, struct txref *st,
+		    struct relay *relay)
 {
 	struct calls *c = call->owner;
+	struct leg *leg = &call->leg[side];
 
-	call->a_2xx_interval = c->cfg.t1;
-	call->a_2xx_waited = 0;
-	wheel_timer_start(c->env.wheel, &call->a_2xx_timer, c->cfg.t1);
+	call_2xx_stop(leg);
+	leg->x2xx = buf;
+	leg->x2xx_len = len;
+	leg->x2xx_code = code;
+	leg->x2xx_st = st;
+	leg->x2xx_relay = relay;
+	leg->x2xx_interval = c->cfg.t1;
+	leg->x2xx_waited = 0;
+	wheel_timer_start(c->env.wheel, &leg->x2xx_timer, c->cfg.t1);
+}
+
+/* The ACK came (or the leg ends): no more retransmissions. */
+void call_2xx_stop(struct leg *leg)
+{
+	wheel_timer_cancel(&leg->x2xx_timer);
+	duet_free(leg->x2xx);
+	leg->x2xx = NULL;
+	leg->x2xx_st = NULL;
+	leg->x2xx_relay = NULL;
 }

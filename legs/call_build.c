@@ -111,6 +111,40 @@ static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
 	}
 }
 
+/*
+ * What else crosses with a mid-call request or its response: the
+ * headers of INFO (RFC 6086), NOTIFY (RFC 6665), REFER (RFC 3515), the
+ * body's description, and the ones a failure explains itself with
+ * (Retry-After of a 491/500/503, Unsupported of a 420, Warning of a 488).
+ * Subject, like the INVITE's, does not cross.
+ */
+static void copy_mid(struct sip_writer *w, const struct sip_msg *m)
+{
+	static const enum sip_hdr_id mid[] = {
+		SIP_HDR_INFO_PACKAGE,
+		SIP_HDR_RECV_INFO,
+		SIP_HDR_EVENT,
+		SIP_HDR_SUBSCRIPTION_STATE,
+		SIP_HDR_REFER_TO,
+		SIP_HDR_REFERRED_BY,
+		SIP_HDR_CONTENT_DISPOSITION,
+		SIP_HDR_CONTENT_ENCODING,
+		SIP_HDR_CONTENT_LANGUAGE,
+		SIP_HDR_REASON,
+		SIP_HDR_RETRY_AFTER,
+		SIP_HDR_UNSUPPORTED,
+		SIP_HDR_WARNING,
+		SIP_HDR_EXPIRES,
+	};
+
+	for (size_t i = 0; i < sizeof(mid) / sizeof(mid[0]); i++)
+		for (const struct sip_hdr *h = sip_msg_hdr(m, mid[i]); h;
+		     h = sip_msg_hdr_next(m, h))
+			if (!memchr(h->value.p, '\n', h->value.len) &&
+			    !memchr(h->value.p, '\r', h->value.len))
+				sip_build_header_id(w, mid[i], h->value);
+}
+
 static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 			struct sip_msg **out)
 {
@@ -234,6 +268,27 @@ static int build_b_invite_to(struct call *call, const char *target,
 	return finish_parse(&w, a, out);
 }
 
+int call_reply_hdr(struct calls *c, struct sip_tx *st,
+		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
+		   struct slice value)
+{
+	struct sip_writer w;
+	int err;
+
+	(void)c;
+	sip_writer_init(&w, 512);
+	/* in-dialog: To already carries the tag */
+	sip_build_response_head_stamped(&w, req, code, SLICE_NULL, SLICE_NULL,
+					sip_tx_via_stamp(st));
+	sip_build_header_id(&w, id, value);
+	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+	if (!err)
+		err = sip_tx_reply(st, code, w.buf, w.len);
+	sip_writer_free(&w);
+	return err;
+}
+
 int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 	       uint16_t code, struct slice to_tag)
 {
@@ -261,11 +316,11 @@ int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 /* The caller's dialog: early on a 1xx with a tag, confirmed on a 2xx. */
 static void a_dialog(struct call *call, uint16_t code)
 {
-	if (!call->a_dlg)
-		dialog_new_uas(&call->a_dlg, call->a_invite,
+	if (!call->leg[LEG_A].dlg)
+		dialog_new_uas(&call->leg[LEG_A].dlg, call->a_invite,
 			       slice_cstr(call->a_tag), code < 200);
-	else if (code >= 200 && call->a_dlg->state == DIALOG_EARLY)
-		dialog_confirm(call->a_dlg, NULL);
+	else if (code >= 200 && call->leg[LEG_A].dlg->state == DIALOG_EARLY)
+		dialog_confirm(call->leg[LEG_A].dlg, NULL);
 }
 
 int call_answer_a(struct call *call, uint16_t code, struct slice reason,
@@ -316,8 +371,12 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
 	if (!err && code >= 200 && code < 300) {
-		call->a_2xx = sip_writer_steal(&w, &call->a_2xx_len);
-		call_2xx_sent(call);
+		size_t len = 0;
+		char *buf = sip_writer_steal(&w, &len);
+
+		if (buf)
+			call_2xx_start(call, LEG_A, code, buf, len,
+				       &call->ref[TXP_A_INVITE], NULL);
 	}
 	sip_writer_free(&w);
 	return err;
@@ -368,10 +427,10 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 						   .cseq = cseq },
 			     NULL);
 	/* RFC 3326: the reason a leg ended crosses with the BYE, or the
-	 * reason duet ends the call itself */
+	 * one duet ended it for */
 	if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
-	else if (call->end_reason && strcmp(method, "BYE") == 0)
+	else if (call->end_reason && !strcmp(method, "BYE"))
 		sip_build_header_id(&w, SIP_HDR_REASON,
 				    slice_cstr(call->end_reason));
 	if (keep) { /* the ACK: no transaction */
@@ -404,11 +463,16 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 
 int call_send_b_ack(struct call *call, const struct sip_msg *a_ack)
 {
-	if (!call->b_dlg)
+	if (!call->leg[LEG_B].dlg)
 		return EINVAL;
-	return dialog_send(call, call->b_dlg, "ACK", call->b_inv_cseq, a_ack,
-			   NULL, call->b_dest.proto, TXP_COUNT, &call->b_ack,
-			   &call->b_ack_len, &call->b_ack_dest);
+	int err =
+		dialog_send(call, call->leg[LEG_B].dlg, "ACK", call->b_inv_cseq,
+			    a_ack, NULL, call->b_dest.proto, TXP_COUNT,
+			    &call->b_ack, &call->b_ack_len, &call->b_ack_dest);
+
+	if (!err)
+		call->b_acked = true;
+	return err;
 }
 
 int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
@@ -421,9 +485,10 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 
 	/* a retransmission of the answer we took: ACK it again once the
 	 * caller has ACKed (RFC 6026) */
-	if (call->b_dlg && call->b_dlg->state == DIALOG_CONFIRMED &&
-	    call->b_dlg->remote_tag &&
-	    slice_eq_cstr(resp->to.tag, call->b_dlg->remote_tag) &&
+	if (call->leg[LEG_B].dlg &&
+	    call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED &&
+	    call->leg[LEG_B].dlg->remote_tag &&
+	    slice_eq_cstr(resp->to.tag, call->leg[LEG_B].dlg->remote_tag) &&
 	    call->state == CALL_READY) {
 		if (call->b_ack)
 			transport_send(call->owner->env.tp, &call->b_ack_dest,
@@ -432,11 +497,11 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 			call_send_b_ack(call, NULL);
 		return 0;
 	}
-	if (!call->b_invite) /* 64*T1 after the INVITE: no fork answers */
-		return 0;
 	/* another fork's answer, or the callee answering our CANCEL late
-	 * (RFC 5407 §3.1.2): ACK it and end that dialog at once */
-	err = dialog_new_uac(&tmp, call->b_invite, resp);
+	 * (RFC 5407 §3.1.2): ACK it and end that dialog at once (from the
+	 * 2xx alone once call_slim let the INVITE go) */
+	err = call->b_invite ? dialog_new_uac(&tmp, call->b_invite, resp)
+			     : dialog_new_uac_from_2xx(&tmp, resp);
 	if (err)
 		return err;
 	err = dialog_send(call, tmp, "ACK", call->b_inv_cseq, NULL, NULL,
@@ -455,13 +520,14 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 int call_send_bye(struct call *call, bool to_a,
 		  const struct sip_msg *reason_from)
 {
-	struct dialog *d = to_a ? call->a_dlg : call->b_dlg;
+	struct dialog *d = to_a ? call->leg[LEG_A].dlg : call->leg[LEG_B].dlg;
 	enum sip_proto dflt = to_a ? call->a_src.proto : call->b_dest.proto;
 
 	if (!d)
 		return EINVAL;
-	if (reason_from && reason_from->is_request &&
-	    reason_from->method != SIP_METHOD_BYE)
+	call->leg[to_a ? LEG_A : LEG_B].ended = true;
+	if (reason_from &&
+	    (!reason_from->is_request || reason_from->method != SIP_METHOD_BYE))
 		reason_from = NULL;
 	return dialog_send(call, d, "BYE", 0, NULL, reason_from, dflt,
 			   to_a ? TXP_BYE_A : TXP_BYE_B, NULL, NULL, NULL);
@@ -499,4 +565,230 @@ int call_send_cancel_b(struct call *call)
 					&call->ref[TXP_CANCEL_B]);
 	sip_msg_unref(m);
 	return err;
+}
+
+/*
+ * A mid-call request relayed onto the other leg (RFC 3261 §12.2.1.1):
+ * that dialog's own CSeq, route set and remote target, our Contact for a
+ * target refresh (and the methods that need one), Max-Forwards
+ * decremented (RFC 7332), the allow-listed headers, the method's own and
+ * the body crossing unchanged.
+ */
+int call_send_relay(struct call *call, struct relay *r,
+		    const struct sip_msg *req)
+{
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+	struct calls *c = call->owner;
+	char via[160], contact[96];
+	struct sip_writer w;
+	struct sip_msg *m = NULL;
+	struct tp_dest dest;
+	bool want_contact = req->method == SIP_METHOD_INVITE ||
+			    req->method == SIP_METHOD_UPDATE ||
+			    req->method == SIP_METHOD_NOTIFY ||
+			    req->method == SIP_METHOD_REFER ||
+			    req->method == SIP_METHOD_SUBSCRIBE;
+	int err = to->dlg ? dialog_dest(to->dlg, to->proto, &dest) : EINVAL;
+
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), contact,
+				  sizeof(contact));
+	if (err)
+		return err;
+	sip_writer_init(&w, 1024 + req->body.len);
+	dialog_build_request(
+		to->dlg, &w,
+		&(struct dialog_req){
+			.method = req->method_text,
+			.via = slice_cstr(via),
+			.contact =
+				want_contact ? slice_cstr(contact) : SLICE_NULL,
+			/* RFC 7332: one less (mid_check refused 0) */
+			.max_forwards = req->max_forwards < 0 ? 70
+					: req->max_forwards == 1
+						? DIALOG_MF_ZERO
+						: req->max_forwards - 1 },
+		NULL);
+	r->cli_cseq = to->dlg->local_cseq;
+	copy_allowed(&w, req);
+	copy_mid(&w, req);
+	err = finish_parse(&w, req, &m);
+	if (!err) {
+		r->cli.tx = NULL;
+		err = sip_tx_client_new(&r->cli.tx, c->env.txl, m, &dest,
+					&r->cli);
+	}
+	sip_msg_unref(m);
+	return err;
+}
+
+/*
+ * The answer to a relayed request, back on the leg it came from: the
+ * code and reason phrase as the other leg's peer gave them (resp NULL:
+ * duet's own answer), its allow-listed headers and body, our Contact in
+ * a 1xx/2xx to a target refresh (§12.1.1, RFC 3311 §5.2). A 2xx to a
+ * re-INVITE is retransmitted until its ACK (§13.3.1.4).
+ */
+int call_relay_response(struct call *call, struct relay *r, uint16_t code,
+			const struct sip_msg *resp)
+{
+	struct leg *leg = &call->leg[r->from];
+	struct sip_tx *st = r->srv.tx;
+	const struct sip_msg *req = st ? sip_tx_request(st) : NULL;
+	char via[160], contact[96];
+	struct tp_dest dest;
+	struct sip_writer w;
+	int err;
+
+	if (!req || r->final)
+		return EINVAL;
+	sip_writer_init(&w, 1024 + (resp ? resp->body.len : 0));
+	sip_build_response_head_stamped(&w, req, code,
+					resp ? resp->reason : SLICE_NULL,
+					SLICE_NULL, sip_tx_via_stamp(st));
+	if ((r->method == SIP_METHOD_INVITE ||
+	     r->method == SIP_METHOD_UPDATE) &&
+	    code > 100 && code < 300 && leg->dlg &&
+	    !dialog_dest(leg->dlg, leg->proto, &dest) &&
+	    !local_parts(call->owner, &dest, via, sizeof(via), contact,
+			 sizeof(contact)))
+		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
+	if (resp) {
+		copy_allowed(&w, resp);
+		copy_mid(&w, resp);
+	}
+	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	if (resp && resp->body.len) {
+		const struct sip_hdr *h =
+			sip_msg_hdr(resp, SIP_HDR_CONTENT_TYPE);
+
+		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
+				       resp->body);
+	} else {
+		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+	}
+	if (!err)
+		err = sip_tx_reply(st, code, w.buf, w.len);
+	if (!err && code >= 200)
+		r->final = code;
+	if (!err && code >= 200 && code < 300 &&
+	    r->method == SIP_METHOD_INVITE) {
+		size_t len = 0;
+		char *buf = sip_writer_steal(&w, &len);
+
+		if (buf)
+			call_2xx_start(call, r->from, code, buf, len, &r->srv,
+				       r);
+	}
+	sip_writer_free(&w);
+	return err;
+}
+
+/* duet's ACK of the other leg's 2xx to a relayed re-INVITE (§13.2.2.4):
+ * that leg's CSeq number, the body of the ACK that came (the answer to an
+ * offer in the 2xx), kept for retransmitted 2xx. */
+int call_send_relay_ack(struct call *call, struct relay *r,
+			const struct sip_msg *ack_from)
+{
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+
+	if (!to->dlg)
+		return EINVAL;
+	return dialog_send(call, to->dlg, "ACK", r->cli_cseq, ack_from, NULL,
+			   to->proto, TXP_COUNT, &r->ack, &r->ack_len,
+			   &r->ack_dest);
+}
+
+/* §9.1: the CANCEL of duet's copy of a re-INVITE repeats its
+ * Request-URI, Call-ID, From, To, CSeq number, top Via and Route. */
+int call_send_relay_cancel(struct call *call, struct relay *r,
+			   const struct sip_msg *cancel)
+{
+	const struct sip_msg *q = r->cli.tx ? sip_tx_request(r->cli.tx) : NULL;
+	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+	struct sip_msg *m = NULL;
+	const struct sip_hdr *h;
+	struct tp_dest dest;
+	struct sip_writer w;
+	char num[24];
+	int err;
+
+	if (!q || !to->dlg || (err = dialog_dest(to->dlg, to->proto, &dest)))
+		return EINVAL;
+	sip_writer_init(&w, 512);
+	sip_build_request_line(&w, SLICE_LIT("CANCEL"), q->ruri.raw);
+	sip_build_header_id(&w, SIP_HDR_VIA, q->vias[0].raw);
+	sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
+	sip_build_header_id(&w, SIP_HDR_FROM, q->from.raw);
+	sip_build_header_id(&w, SIP_HDR_TO, q->to.raw);
+	sip_build_header_id(&w, SIP_HDR_CALL_ID, q->call_id);
+	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)q->cseq);
+	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
+	for (h = sip_msg_hdr(q, SIP_HDR_ROUTE); h; h = sip_msg_hdr_next(q, h))
+		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+	if (cancel && (h = sip_msg_hdr(cancel, SIP_HDR_REASON)) &&
+	    !memchr(h->value.p, '\n', h->value.len))
+		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
+	err = finish_parse(&w, NULL, &m);
+	if (!err)
+		err = sip_tx_client_new(&r->cancel.tx, call->owner->env.txl, m,
+					&dest, &r->cancel);
+	sip_msg_unref(m);
+	return err;
+}
+
+/*
+ * A 2xx to duet's INVITE that no live call wants (a retransmission after
+ * the call ended): ACK it (§13.2.2.4) and end its dialog with a BYE, built
+ * from the response alone. Only for a Call-ID duet minted.
+ */
+void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp)
+{
+	struct dialog *d = NULL;
+	char via[160], contact[96];
+	struct sip_writer w;
+	struct sip_msg *m = NULL;
+	struct tp_dest dest;
+	uint8_t worker;
+	int err;
+
+	if (resp->status / 100 != 2 || resp->cseq_method != SIP_METHOD_INVITE ||
+	    !leg_ident_worker(resp->call_id, &worker) ||
+	    dialog_new_uac_from_2xx(&d, resp))
+		return;
+	err = dialog_dest(d, SIP_PROTO_UDP, &dest);
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), contact,
+				  sizeof(contact));
+	if (!err) {
+		sip_writer_init(&w, 512);
+		dialog_build_request(
+			d, &w,
+			&(struct dialog_req){ .method = SLICE_LIT("ACK"),
+					      .via = slice_cstr(via),
+					      .cseq = resp->cseq },
+			NULL);
+		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
+		if (!err)
+			err = transport_send(c->env.tp, &dest, w.buf, w.len);
+		sip_writer_free(&w);
+	}
+	if (!err)
+		err = local_parts(c, &dest, via, sizeof(via), NULL, 0);
+	if (!err) {
+		sip_writer_init(&w, 512);
+		dialog_build_request(
+			d, &w,
+			&(struct dialog_req){ .method = SLICE_LIT("BYE"),
+					      .via = slice_cstr(via) },
+			NULL);
+		err = finish_parse(&w, NULL, &m);
+		if (!err) /* nobody waits for its answer */
+			err = sip_tx_client_new(NULL, c->env.txl, m, &dest,
+						NULL);
+		sip_msg_unref(m);
+	}
+	LOG_INFO("a 2xx after its call ended: ACK and BYE (%s)",
+		 duet_strerror(err));
+	dialog_free(d);
 }

@@ -7,14 +7,14 @@
 #include "duet/call_fsm.h"
 
 struct row {
-	uint16_t action;
+	uint32_t action;
 	uint8_t next;
 	uint8_t set;
 };
 
 #define R(a, n)                                                                \
 	{                                                                      \
-		(uint16_t)(a), (uint8_t)(n), 1                                 \
+		(uint32_t)(a), (uint8_t)(n), 1                                 \
 	}
 
 /*
@@ -22,6 +22,8 @@ struct row {
  * lead and in how a CANCEL is answered: with nothing from the callee yet,
  * the caller gets its 487 at once and the CANCEL waits for a provisional
  * (§9.1); once the callee has spoken, the callee's own 487 is relayed.
+ * Mid-call requests on an early dialog (UPDATE, INFO, RFC 3311) are
+ * relayed; every way out ends what is pending on the legs.
  */
 #define PRE_ANSWER(self, on_1xx, cancel)                                       \
 	[CEV_B_100] =                                                          \
@@ -29,19 +31,29 @@ struct row {
 	[CEV_B_1XX] = R(CA_RELAY_1XX, on_1xx),                                 \
 	[CEV_B_1XX_DIALOG] = R(CA_RELAY_1XX, CALL_EARLY),                      \
 	[CEV_B_2XX] = R(CA_RELAY_2XX, CALL_READY),                             \
-	[CEV_B_FAILURE] = R(CA_RELAY_FINAL, CALL_TERMINATED),                  \
-	[CEV_B_TIMEOUT] = R(CA_ANSWER_408, CALL_TERMINATED),                   \
-	[CEV_A_CANCEL] =                                                       \
-		R(cancel, CALL_TERMINATING), /* the caller may BYE an early    \
-						dialog (§15): as a CANCEL */  \
-		[CEV_A_BYE] =                                                  \
-			R(CA_CANCEL_B | CA_ANSWER_487, CALL_TERMINATING),      \
-	[CEV_RING_TIMEOUT] = R(CA_CANCEL_B | CA_ANSWER_480, CALL_TERMINATING), \
-	[CEV_SHUTDOWN] = R(CA_CANCEL_B | CA_ANSWER_503, CALL_TERMINATING)
+	[CEV_B_FAILURE] = R(CA_END_PENDING | CA_RELAY_FINAL, CALL_TERMINATED), \
+	[CEV_B_TIMEOUT] = R(CA_END_PENDING | CA_ANSWER_408, CALL_TERMINATED),  \
+	[CEV_A_CANCEL] = R(CA_END_PENDING | (cancel),                          \
+			   CALL_TERMINATING), /* the caller may BYE an early   \
+						 dialog (§15): as a CANCEL */ \
+		[CEV_A_BYE] = R(CA_END_PENDING | CA_CANCEL_B | CA_ANSWER_487,  \
+				CALL_TERMINATING),                             \
+	[CEV_RING_TIMEOUT] = R(CA_END_PENDING | CA_CANCEL_B | CA_ANSWER_480,   \
+			       CALL_TERMINATING),                              \
+	[CEV_SHUTDOWN] = R(CA_END_PENDING | CA_CANCEL_B | CA_ANSWER_503,       \
+			   CALL_TERMINATING),                                  \
+	[CEV_A_REQUEST] = R(CA_RELAY_REQ, self),                               \
+	[CEV_B_REQUEST] =                                                      \
+		R(CA_RELAY_REQ, self), /* a failed early UPDATE/INFO: relayed; \
+					  the INVITE goes on */                \
+		[CEV_DIALOG_GONE] = R(CA_NONE, self)
 
 static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 	[CALL_CALLING] = { PRE_ANSWER(CALL_CALLING, CALL_PROCEEDING,
 				      CA_CANCEL_B | CA_ANSWER_487) },
+	/* (A mid-call request in calling: the caller cannot have a To tag
+	 * yet, the callee no dialog; CA_RELAY_REQ answers 481 for want of
+	 * the other leg's dialog.) */
 	[CALL_PROCEEDING] = { PRE_ANSWER(CALL_PROCEEDING, CALL_PROCEEDING,
 					 CA_CANCEL_B) },
 	[CALL_EARLY] = { PRE_ANSWER(CALL_EARLY, CALL_EARLY, CA_CANCEL_B) },
@@ -56,15 +68,28 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 		/* CANCEL after the 2xx: its transaction answered it */
 		[CEV_A_CANCEL] = R(CA_NONE, CALL_READY),
 		[CEV_A_ACK] = R(CA_ACK_B, CALL_READY),
-		[CEV_A_BYE] = R(CA_BYE_B, CALL_TERMINATING),
-		[CEV_B_BYE] = R(CA_BYE_A, CALL_TERMINATING),
+		/* a BYE ends its leg; what is pending on either leg is
+		 * answered 487 (§15.1.2) and a 2xx not yet ACKed gets its
+		 * ACK first (§13.2.2.4), then the other leg gets the BYE */
+		[CEV_A_BYE] = R(CA_END_PENDING | CA_BYE_B, CALL_TERMINATING),
+		[CEV_B_BYE] = R(CA_END_PENDING | CA_BYE_A, CALL_TERMINATING),
 		/* ending before the caller's ACK: the callee's 2xx still
 		 * gets its ACK before the BYE (§13.2.2.4) */
-		[CEV_ACK_TIMEOUT] = R(CA_ACK_B | CA_BYE_A | CA_BYE_B,
+		[CEV_ACK_TIMEOUT] = R(CA_END_PENDING | CA_ACK_B | CA_BYE_A |
+					      CA_BYE_B,
 				      CALL_TERMINATING),
-		[CEV_SHUTDOWN] = R(CA_ACK_B | CA_BYE_A | CA_BYE_B,
+		[CEV_SHUTDOWN] = R(CA_END_PENDING | CA_ACK_B | CA_BYE_A |
+					   CA_BYE_B,
 				   CALL_TERMINATING),
 		[CEV_RING_TIMEOUT] = R(CA_NONE, CALL_READY),
+		/* re-INVITE, UPDATE, INFO... cross to the other leg */
+		[CEV_A_REQUEST] = R(CA_RELAY_REQ, CALL_READY),
+		[CEV_B_REQUEST] = R(CA_RELAY_REQ, CALL_READY),
+		/* RFC 5057 §5.1: a 481 or 408 to a mid-call request ends
+		 * the dialog: BYE on both legs, with a Reason */
+		[CEV_DIALOG_GONE] = R(CA_END_PENDING | CA_ACK_B | CA_BYE_A |
+					      CA_BYE_B,
+				      CALL_TERMINATING),
 	},
 	[CALL_TERMINATING] = {
 		/* a CANCEL waiting for a provisional goes out now (§9.1) */
@@ -86,6 +111,10 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 		[CEV_RING_TIMEOUT] = R(CA_NONE, CALL_TERMINATING),
 		[CEV_ACK_TIMEOUT] = R(CA_NONE, CALL_TERMINATING),
 		[CEV_SHUTDOWN] = R(CA_NONE, CALL_TERMINATING),
+		/* a request crossing our BYE: that dialog is ending */
+		[CEV_A_REQUEST] = R(CA_REJECT_481, CALL_TERMINATING),
+		[CEV_B_REQUEST] = R(CA_REJECT_481, CALL_TERMINATING),
+		[CEV_DIALOG_GONE] = R(CA_NONE, CALL_TERMINATING),
 	},
 };
 
@@ -117,7 +146,8 @@ const char *call_event_name(enum call_event e)
 		"B 100",       "B 1xx",	    "B 1xx+dialog", "B 2xx",
 		"B failure",   "B timeout", "A CANCEL",	    "A ACK",
 		"A BYE",       "B BYE",	    "BYEs done",    "ring timeout",
-		"ACK timeout", "shutdown",
+		"ACK timeout", "shutdown",  "A request",    "B request",
+		"dialog gone",
 	};
 	return (unsigned)e < CALL_EVENT_COUNT ? names[e] : "?";
 }

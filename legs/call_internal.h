@@ -10,7 +10,8 @@
 
 #define CALLS_BUCKETS 16384 /* a power of two */
 
-/* What a transaction of a call is for; its tx_arg is &call->ref[purpose]. */
+/* What a transaction of a call is for; its tx_arg is &call->ref[purpose],
+ * or a txref inside a struct relay for a mid-call request. */
 enum txp {
 	TXP_A_INVITE = 0, /* the caller's INVITE (server) */
 	TXP_B_INVITE,	  /* our INVITE to the callee (client) */
@@ -18,15 +19,92 @@ enum txp {
 	TXP_BYE_A,
 	TXP_BYE_B,
 	TXP_FORK_BYE, /* BYE of a 2xx nobody wants (fork, CANCEL race) */
-	TXP_COUNT
+	TXP_COUNT,
+	/* not in call->ref: inside a struct relay */
+	TXP_RELAY_SRV = TXP_COUNT, /* a mid-call request from a leg's peer */
+	TXP_RELAY_CLI,		   /* duet's copy of it on the other leg */
+	TXP_RELAY_CANCEL,	   /* a CANCEL of that copy */
+	TXP_ORPHAN,		   /* an INVITE client transaction whose call
+				      ended: its late 2xx are ACKed and
+				      BYEd (calls->orphan, call NULL) */
 };
 
 struct call;
+struct relay;
 
 struct txref {
 	struct call *call;
 	enum txp purpose;
-	struct sip_tx *tx; /* NULL once it ended or was let go */
+	struct relay *relay; /* TXP_RELAY_*: the relay it belongs to */
+	struct sip_tx *tx;   /* NULL once it ended or was let go */
+};
+
+/* The two legs: duet is the UAS on A, the UAC on B. */
+enum leg_side { LEG_A = 0, LEG_B = 1 };
+#define LEG_OTHER(s) ((enum leg_side)((s) ^ 1))
+
+enum relay_state {
+	RELAY_SENT = 0, /* duet's copy is out on the other leg */
+	RELAY_RETRY,	/* it got 491: sent again after the §14.1 wait */
+	RELAY_WAIT_ACK, /* re-INVITE: 2xx relayed, waiting for the ACK */
+	RELAY_DONE,	/* answered (and ACKed); kept while duet's copy's
+			   transaction lives, to ACK retransmitted 2xx */
+};
+
+/*
+ * A mid-call request relayed from one leg to the other (RFC 3261 §12.2):
+ * the server transaction on the leg it came from (`from`) maps to a
+ * client transaction on the other leg, each with its own leg's CSeq;
+ * responses go back by this pairing, the ACK of a re-INVITE's 2xx goes
+ * forward by it.
+ */
+struct relay {
+	struct relay *next;
+	struct call *call;
+	enum relay_state state;
+	enum leg_side from;
+	enum sip_method method;
+	bool offer;	     /* INVITE, or UPDATE with a body: an offer/
+				answer exchange (RFC 3264, RFC 3311) */
+	bool cli_1xx;	     /* a provisional came back: CANCEL may go */
+	bool cancel_pending; /* the peer cancelled before that (§9.1) */
+	uint8_t retries;     /* 491s retried (§14.1) */
+	uint16_t final;	     /* the final status sent back, or 0 */
+	uint32_t srv_cseq;   /* CSeq on the `from` leg */
+	uint32_t cli_cseq;   /* CSeq of duet's copy on the other leg */
+	struct txref srv, cli, cancel;
+	struct wheel_timer retry_timer;
+	char *ack; /* re-INVITE: duet's ACK on the other leg,
+		      sent again for each retransmitted 2xx */
+	size_t ack_len;
+	struct tp_dest ack_dest;
+};
+
+/*
+ * One leg of a call as duet sees it: its dialog and the state that is
+ * decided per leg (pending offer/answer transactions in each direction,
+ * duet's 2xx retransmitted until its ACK).
+ */
+struct leg {
+	struct call *call;
+	enum leg_side side;
+	enum sip_proto proto; /* transport when the dialog's URIs name none */
+	struct dialog *dlg;
+	struct relay *oa_in;  /* re-INVITE/UPDATE offer from this leg's peer
+				 not finished (re-INVITE: until its ACK) */
+	struct relay *oa_out; /* duet's re-INVITE/UPDATE offer on this leg
+				 not finished (incl. a 491 retry wait) */
+	bool ended;	      /* a BYE was sent or received on this leg */
+	/* duet's 2xx to an INVITE from this leg's peer, retransmitted until
+	 * the ACK (§13.3.1.4): the initial INVITE's on A, a re-INVITE's on
+	 * either leg */
+	char *x2xx;
+	size_t x2xx_len;
+	uint16_t x2xx_code;
+	struct txref *x2xx_st;	  /* the INVITE server transaction */
+	struct relay *x2xx_relay; /* NULL for the initial INVITE */
+	struct wheel_timer x2xx_timer;
+	uint32_t x2xx_interval, x2xx_waited;
 };
 
 struct call {
@@ -37,26 +115,23 @@ struct call {
 	enum call_state state;
 	struct txref ref[TXP_COUNT];
 	char route[64];
-	const char *end_reason; /* Reason of BYEs duet starts (static text) */
+	struct leg leg[2];    /* [LEG_A], [LEG_B] */
+	struct relay *relays; /* mid-call requests in flight */
+	unsigned relay_count;
+	char *end_reason; /* Reason (RFC 3326) of BYEs duet starts */
 
 	/* A leg: duet is the UAS */
 	struct sip_msg *a_invite;
 	struct tp_source a_src; /* conn referenced */
 	char a_tag[LEG_IDENT_MAX];
-	struct dialog *a_dlg;
 	uint16_t a_final; /* final status sent to the caller, or 0 */
 	bool a_acked;
-	char *a_2xx; /* our 2xx, retransmitted until the ACK */
-	size_t a_2xx_len;
-	struct wheel_timer a_2xx_timer;
-	uint32_t a_2xx_interval, a_2xx_waited;
 
 	/* B leg: duet is the UAC */
 	struct sip_msg *b_invite;
 	uint32_t b_inv_cseq; /* its CSeq, for ACKs after b_invite is gone */
 	bool b_indexed;	     /* linked in calls.by_b */
 	struct tp_dest b_dest;
-	struct dialog *b_dlg;
 	bool b_provisional; /* a 1xx arrived: CANCEL may be sent (§9.1) */
 	bool b_final;	    /* the INVITE got its final response */
 	bool cancel_pending;
@@ -64,6 +139,7 @@ struct call {
 	char *cancel_reason; /* the caller's CANCEL Reason (RFC 3326) */
 	bool tcp_fallback;   /* the INVITE was too big for UDP (§18.1.1) */
 	char *b_ack;	     /* our ACK for the B leg's 2xx */
+	bool b_acked;	     /* the 2xx was ACKed (b_ack may be let go) */
 	size_t b_ack_len;
 	struct tp_dest b_ack_dest;
 
@@ -77,11 +153,34 @@ struct calls {
 	uint64_t next_id;
 	struct call *by_a[CALLS_BUCKETS];
 	struct call *by_b[CALLS_BUCKETS];
+	struct txref orphan; /* TXP_ORPHAN */
 };
 
 /* call.c */
 void call_event(struct call *call, enum call_event ev, struct sip_msg *msg);
-void call_2xx_sent(struct call *call);
+void call_event_tx(struct call *call, enum call_event ev, struct sip_msg *msg,
+		   struct sip_tx *st);
+void call_release_tx(struct txref *ref);
+void call_settle(struct call *call);
+bool call_teardown_pending(const struct call *call);
+/* Start retransmitting the 2xx just sent on st (a copy of buf is kept). */
+void call_2xx_start(struct call *call, enum leg_side side, uint16_t code,
+		    char *buf, size_t len, struct txref *st,
+		    struct relay *relay);
+void call_2xx_stop(struct leg *leg);
+
+/* call_mid.c: mid-call requests (re-INVITE, UPDATE, INFO...) */
+void mid_request(struct call *call, enum leg_side from, struct sip_tx *st,
+		 struct sip_msg *req);
+void mid_response(struct relay *r, struct sip_msg *resp);
+void mid_cli_ended(struct relay *r);
+void mid_srv_ended(struct relay *r);
+bool mid_ack(struct call *call, enum leg_side from, struct sip_msg *ack);
+bool mid_cancel(struct relay *r, const struct sip_msg *cancel);
+void mid_end_pending(struct call *call);
+bool mid_pending(const struct call *call);
+void mid_2xx_timeout(struct relay *r);
+void mid_free_all(struct call *call);
 
 /* call_build.c: messages of a call */
 int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
@@ -97,5 +196,20 @@ int call_send_bye(struct call *call, bool to_a,
 int call_ack_bye_fork(struct call *call, const struct sip_msg *resp);
 int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 	       uint16_t code, struct slice to_tag);
+/* call_reply with one more header (e.g. Retry-After, Unsupported). */
+int call_reply_hdr(struct calls *c, struct sip_tx *st,
+		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
+		   struct slice value);
+void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp);
+/* Hand an INVITE client transaction of an ending call to c->orphan. */
+void call_orphan_tx(struct call *call, struct txref *ref);
+int call_send_relay(struct call *call, struct relay *r,
+		    const struct sip_msg *req);
+int call_relay_response(struct call *call, struct relay *r, uint16_t code,
+			const struct sip_msg *resp);
+int call_send_relay_ack(struct call *call, struct relay *r,
+			const struct sip_msg *ack_from);
+int call_send_relay_cancel(struct call *call, struct relay *r,
+			   const struct sip_msg *cancel);
 
 #endif

@@ -268,6 +268,29 @@ int dialog_new_uac(struct dialog **out, const struct sip_msg *req,
 	return dialog_make(out, &in);
 }
 
+int dialog_new_uac_from_2xx(struct dialog **out, const struct sip_msg *resp)
+{
+	struct dialog_init in = { .role = DIALOG_UAC };
+	int err;
+
+	if (!out || !resp || resp->is_request || resp->status / 100 != 2)
+		return EINVAL;
+	if (resp->from.tag.len == 0 || resp->to.tag.len == 0 ||
+	    resp->call_id.len == 0)
+		return EBADMSG;
+	err = contact_target(resp, &in.target);
+	if (err)
+		return err;
+	in.call_id = resp->call_id;
+	in.local_tag = resp->from.tag;
+	in.remote_tag = resp->to.tag;
+	in.local = &resp->from;
+	in.remote = &resp->to;
+	in.rr_msg = resp;
+	in.local_cseq = resp->cseq;
+	return dialog_make(out, &in);
+}
+
 void dialog_free(struct dialog *d)
 {
 	if (!d)
@@ -541,12 +564,14 @@ int dialog_build_request(struct dialog *d, struct sip_writer *w,
 	if (w->err)
 		return w->err;
 	if (!d || !r || r->method.len == 0 || r->via.len == 0 ||
-	    r->max_forwards < 0 || r->max_forwards > 255 ||
+	    r->max_forwards < DIALOG_MF_ZERO || r->max_forwards > 255 ||
 	    (r->cseq == 0 && d->local_cseq >= CSEQ_MAX) || r->cseq > CSEQ_MAX ||
 	    route_plan_make(d, &plan))
 		return w->err = EINVAL;
 	cseq = r->cseq ? r->cseq : d->local_cseq + 1;
-	mf = r->max_forwards ? r->max_forwards : MAX_FORWARDS_DEFAULT;
+	mf = r->max_forwards == DIALOG_MF_ZERO ? 0
+	     : r->max_forwards		       ? r->max_forwards
+					       : MAX_FORWARDS_DEFAULT;
 
 	sip_build_request_line(w, r->method, plan.ruri);
 	sip_build_header_id(w, SIP_HDR_VIA, r->via);

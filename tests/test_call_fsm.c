@@ -10,9 +10,11 @@
 struct exp_row {
 	enum call_state s;
 	enum call_event e;
-	uint16_t action;
+	uint32_t action;
 	enum call_state next;
 };
+
+#define EP CA_END_PENDING
 
 /* The rows the machine names; every other pair of a live state must be
  * CA_INVALID and keep the state. */
@@ -30,34 +32,45 @@ static const struct exp_row expected[] = {
 	{ CALL_CALLING, CEV_B_2XX, CA_RELAY_2XX, CALL_READY },
 	{ CALL_PROCEEDING, CEV_B_2XX, CA_RELAY_2XX, CALL_READY },
 	{ CALL_EARLY, CEV_B_2XX, CA_RELAY_2XX, CALL_READY },
-	{ CALL_CALLING, CEV_B_FAILURE, CA_RELAY_FINAL, CALL_TERMINATED },
-	{ CALL_PROCEEDING, CEV_B_FAILURE, CA_RELAY_FINAL, CALL_TERMINATED },
-	{ CALL_EARLY, CEV_B_FAILURE, CA_RELAY_FINAL, CALL_TERMINATED },
-	{ CALL_CALLING, CEV_B_TIMEOUT, CA_ANSWER_408, CALL_TERMINATED },
-	{ CALL_PROCEEDING, CEV_B_TIMEOUT, CA_ANSWER_408, CALL_TERMINATED },
-	{ CALL_EARLY, CEV_B_TIMEOUT, CA_ANSWER_408, CALL_TERMINATED },
-	{ CALL_CALLING, CEV_A_CANCEL, CA_CANCEL_B | CA_ANSWER_487,
+	{ CALL_CALLING, CEV_B_FAILURE, EP | CA_RELAY_FINAL, CALL_TERMINATED },
+	{ CALL_PROCEEDING, CEV_B_FAILURE, EP | CA_RELAY_FINAL,
+	  CALL_TERMINATED },
+	{ CALL_EARLY, CEV_B_FAILURE, EP | CA_RELAY_FINAL, CALL_TERMINATED },
+	{ CALL_CALLING, CEV_B_TIMEOUT, EP | CA_ANSWER_408, CALL_TERMINATED },
+	{ CALL_PROCEEDING, CEV_B_TIMEOUT, EP | CA_ANSWER_408, CALL_TERMINATED },
+	{ CALL_EARLY, CEV_B_TIMEOUT, EP | CA_ANSWER_408, CALL_TERMINATED },
+	{ CALL_CALLING, CEV_A_CANCEL, EP | CA_CANCEL_B | CA_ANSWER_487,
 	  CALL_TERMINATING },
-	{ CALL_PROCEEDING, CEV_A_CANCEL, CA_CANCEL_B, CALL_TERMINATING },
-	{ CALL_EARLY, CEV_A_CANCEL, CA_CANCEL_B, CALL_TERMINATING },
-	{ CALL_CALLING, CEV_A_BYE, CA_CANCEL_B | CA_ANSWER_487,
+	{ CALL_PROCEEDING, CEV_A_CANCEL, EP | CA_CANCEL_B, CALL_TERMINATING },
+	{ CALL_EARLY, CEV_A_CANCEL, EP | CA_CANCEL_B, CALL_TERMINATING },
+	{ CALL_CALLING, CEV_A_BYE, EP | CA_CANCEL_B | CA_ANSWER_487,
 	  CALL_TERMINATING },
-	{ CALL_PROCEEDING, CEV_A_BYE, CA_CANCEL_B | CA_ANSWER_487,
+	{ CALL_PROCEEDING, CEV_A_BYE, EP | CA_CANCEL_B | CA_ANSWER_487,
 	  CALL_TERMINATING },
-	{ CALL_EARLY, CEV_A_BYE, CA_CANCEL_B | CA_ANSWER_487,
+	{ CALL_EARLY, CEV_A_BYE, EP | CA_CANCEL_B | CA_ANSWER_487,
 	  CALL_TERMINATING },
-	{ CALL_CALLING, CEV_RING_TIMEOUT, CA_CANCEL_B | CA_ANSWER_480,
+	{ CALL_CALLING, CEV_RING_TIMEOUT, EP | CA_CANCEL_B | CA_ANSWER_480,
 	  CALL_TERMINATING },
-	{ CALL_PROCEEDING, CEV_RING_TIMEOUT, CA_CANCEL_B | CA_ANSWER_480,
+	{ CALL_PROCEEDING, CEV_RING_TIMEOUT, EP | CA_CANCEL_B | CA_ANSWER_480,
 	  CALL_TERMINATING },
-	{ CALL_EARLY, CEV_RING_TIMEOUT, CA_CANCEL_B | CA_ANSWER_480,
+	{ CALL_EARLY, CEV_RING_TIMEOUT, EP | CA_CANCEL_B | CA_ANSWER_480,
 	  CALL_TERMINATING },
-	{ CALL_CALLING, CEV_SHUTDOWN, CA_CANCEL_B | CA_ANSWER_503,
+	{ CALL_CALLING, CEV_SHUTDOWN, EP | CA_CANCEL_B | CA_ANSWER_503,
 	  CALL_TERMINATING },
-	{ CALL_PROCEEDING, CEV_SHUTDOWN, CA_CANCEL_B | CA_ANSWER_503,
+	{ CALL_PROCEEDING, CEV_SHUTDOWN, EP | CA_CANCEL_B | CA_ANSWER_503,
 	  CALL_TERMINATING },
-	{ CALL_EARLY, CEV_SHUTDOWN, CA_CANCEL_B | CA_ANSWER_503,
+	{ CALL_EARLY, CEV_SHUTDOWN, EP | CA_CANCEL_B | CA_ANSWER_503,
 	  CALL_TERMINATING },
+	/* mid-call requests on an early dialog (UPDATE, INFO) cross */
+	{ CALL_CALLING, CEV_A_REQUEST, CA_RELAY_REQ, CALL_CALLING },
+	{ CALL_PROCEEDING, CEV_A_REQUEST, CA_RELAY_REQ, CALL_PROCEEDING },
+	{ CALL_EARLY, CEV_A_REQUEST, CA_RELAY_REQ, CALL_EARLY },
+	{ CALL_CALLING, CEV_B_REQUEST, CA_RELAY_REQ, CALL_CALLING },
+	{ CALL_PROCEEDING, CEV_B_REQUEST, CA_RELAY_REQ, CALL_PROCEEDING },
+	{ CALL_EARLY, CEV_B_REQUEST, CA_RELAY_REQ, CALL_EARLY },
+	{ CALL_CALLING, CEV_DIALOG_GONE, CA_NONE, CALL_CALLING },
+	{ CALL_PROCEEDING, CEV_DIALOG_GONE, CA_NONE, CALL_PROCEEDING },
+	{ CALL_EARLY, CEV_DIALOG_GONE, CA_NONE, CALL_EARLY },
 	/* answered */
 	{ CALL_READY, CEV_B_100, CA_NONE, CALL_READY },
 	{ CALL_READY, CEV_B_1XX, CA_NONE, CALL_READY },
@@ -65,13 +78,17 @@ static const struct exp_row expected[] = {
 	{ CALL_READY, CEV_B_2XX, CA_ACK_B, CALL_READY },
 	{ CALL_READY, CEV_A_CANCEL, CA_NONE, CALL_READY },
 	{ CALL_READY, CEV_A_ACK, CA_ACK_B, CALL_READY },
-	{ CALL_READY, CEV_A_BYE, CA_BYE_B, CALL_TERMINATING },
-	{ CALL_READY, CEV_B_BYE, CA_BYE_A, CALL_TERMINATING },
-	{ CALL_READY, CEV_ACK_TIMEOUT, CA_ACK_B | CA_BYE_A | CA_BYE_B,
+	{ CALL_READY, CEV_A_BYE, EP | CA_BYE_B, CALL_TERMINATING },
+	{ CALL_READY, CEV_B_BYE, EP | CA_BYE_A, CALL_TERMINATING },
+	{ CALL_READY, CEV_ACK_TIMEOUT, EP | CA_ACK_B | CA_BYE_A | CA_BYE_B,
 	  CALL_TERMINATING },
-	{ CALL_READY, CEV_SHUTDOWN, CA_ACK_B | CA_BYE_A | CA_BYE_B,
+	{ CALL_READY, CEV_SHUTDOWN, EP | CA_ACK_B | CA_BYE_A | CA_BYE_B,
 	  CALL_TERMINATING },
 	{ CALL_READY, CEV_RING_TIMEOUT, CA_NONE, CALL_READY },
+	{ CALL_READY, CEV_A_REQUEST, CA_RELAY_REQ, CALL_READY },
+	{ CALL_READY, CEV_B_REQUEST, CA_RELAY_REQ, CALL_READY },
+	{ CALL_READY, CEV_DIALOG_GONE, EP | CA_ACK_B | CA_BYE_A | CA_BYE_B,
+	  CALL_TERMINATING },
 	/* ending */
 	{ CALL_TERMINATING, CEV_B_100, CA_CANCEL_B, CALL_TERMINATING },
 	{ CALL_TERMINATING, CEV_B_1XX, CA_CANCEL_B, CALL_TERMINATING },
@@ -88,6 +105,9 @@ static const struct exp_row expected[] = {
 	{ CALL_TERMINATING, CEV_RING_TIMEOUT, CA_NONE, CALL_TERMINATING },
 	{ CALL_TERMINATING, CEV_ACK_TIMEOUT, CA_NONE, CALL_TERMINATING },
 	{ CALL_TERMINATING, CEV_SHUTDOWN, CA_NONE, CALL_TERMINATING },
+	{ CALL_TERMINATING, CEV_A_REQUEST, CA_REJECT_481, CALL_TERMINATING },
+	{ CALL_TERMINATING, CEV_B_REQUEST, CA_REJECT_481, CALL_TERMINATING },
+	{ CALL_TERMINATING, CEV_DIALOG_GONE, CA_NONE, CALL_TERMINATING },
 };
 
 static const struct exp_row *find(enum call_state s, enum call_event e)
@@ -130,14 +150,16 @@ static void test_every_pair(void **state)
 	assert_int_equal(named, sizeof(expected) / sizeof(expected[0]));
 	assert_string_equal(call_state_name(CALL_STATE_COUNT), "?");
 	assert_string_equal(call_event_name(CALL_EVENT_COUNT), "?");
+	for (unsigned e = 0; e < CALL_EVENT_COUNT; e++)
+		assert_non_null(call_event_name(e));
 }
 
 /* Run events from calling; check the actions seen and the final state. */
-static void flow(const enum call_event *ev, size_t n, uint16_t want_actions,
+static void flow(const enum call_event *ev, size_t n, uint32_t want_actions,
 		 enum call_state want_end)
 {
 	enum call_state s = CALL_CALLING;
-	uint16_t seen = 0;
+	uint32_t seen = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		struct call_rule r = call_fsm_rule(s, ev[i]);
@@ -150,56 +172,107 @@ static void flow(const enum call_event *ev, size_t n, uint16_t want_actions,
 	assert_int_equal(seen, want_actions);
 }
 
-#define FLOW(actions, end, ...)                                              \
-	do {                                                                 \
-		const enum call_event ev__[] = { __VA_ARGS__ };              \
-		flow(ev__, sizeof(ev__) / sizeof(ev__[0]), actions, end);    \
+#define FLOW(actions, end, ...)                                                \
+	do {                                                                   \
+		const enum call_event ev__[] = { __VA_ARGS__ };                \
+		flow(ev__, sizeof(ev__) / sizeof(ev__[0]), actions, end);      \
 	} while (0)
 
 static void test_flows(void **state)
 {
 	(void)state;
 	/* 1. basic call, BYE from the caller, then from the callee */
-	FLOW(CA_RELAY_1XX | CA_RELAY_2XX | CA_ACK_B | CA_BYE_B,
-	     CALL_TERMINATED, CEV_B_100, CEV_B_1XX_DIALOG, CEV_B_2XX,
-	     CEV_A_ACK, CEV_A_BYE, CEV_BYES_DONE);
-	FLOW(CA_RELAY_2XX | CA_ACK_B | CA_BYE_A, CALL_TERMINATED, CEV_B_2XX,
-	     CEV_A_ACK, CEV_B_BYE, CEV_BYES_DONE);
+	FLOW(CA_RELAY_1XX | CA_RELAY_2XX | CA_ACK_B | EP | CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_100, CEV_B_1XX_DIALOG, CEV_B_2XX, CEV_A_ACK,
+	     CEV_A_BYE, CEV_BYES_DONE);
+	FLOW(CA_RELAY_2XX | CA_ACK_B | EP | CA_BYE_A, CALL_TERMINATED,
+	     CEV_B_2XX, CEV_A_ACK, CEV_B_BYE, CEV_BYES_DONE);
 	/* 2. early media: several provisionals */
 	FLOW(CA_RELAY_1XX | CA_RELAY_2XX, CALL_READY, CEV_B_1XX,
 	     CEV_B_1XX_DIALOG, CEV_B_1XX_DIALOG, CEV_B_2XX);
 	/* 3. failure relayed */
-	FLOW(CA_RELAY_1XX | CA_RELAY_FINAL, CALL_TERMINATED, CEV_B_1XX,
+	FLOW(CA_RELAY_1XX | EP | CA_RELAY_FINAL, CALL_TERMINATED, CEV_B_1XX,
 	     CEV_B_FAILURE);
 	/* 4. CANCEL before answer: the callee's 487 is relayed */
-	FLOW(CA_RELAY_1XX | CA_CANCEL_B | CA_RELAY_FINAL, CALL_TERMINATED,
+	FLOW(CA_RELAY_1XX | EP | CA_CANCEL_B | CA_RELAY_FINAL, CALL_TERMINATED,
 	     CEV_B_1XX_DIALOG, CEV_A_CANCEL, CEV_B_FAILURE);
 	/* 4. the RFC 5407 race: 200 after our CANCEL: ACK+BYE, caller 487 */
-	FLOW(CA_RELAY_1XX | CA_CANCEL_B | CA_ACK_BYE_B | CA_ANSWER_487,
+	FLOW(CA_RELAY_1XX | EP | CA_CANCEL_B | CA_ACK_BYE_B | CA_ANSWER_487,
 	     CALL_TERMINATED, CEV_B_1XX_DIALOG, CEV_A_CANCEL, CEV_B_2XX,
 	     CEV_BYES_DONE);
 	/* 4. CANCEL before anything came back: 487 at once, CANCEL later */
-	FLOW(CA_CANCEL_B | CA_ANSWER_487 | CA_RELAY_FINAL, CALL_TERMINATED,
+	FLOW(EP | CA_CANCEL_B | CA_ANSWER_487 | CA_RELAY_FINAL, CALL_TERMINATED,
 	     CEV_A_CANCEL, CEV_B_1XX, CEV_B_FAILURE);
 	/* 5. no answer: ring timeout; a callee that never responds */
-	FLOW(CA_RELAY_1XX | CA_CANCEL_B | CA_ANSWER_480 | CA_RELAY_FINAL,
+	FLOW(CA_RELAY_1XX | EP | CA_CANCEL_B | CA_ANSWER_480 | CA_RELAY_FINAL,
 	     CALL_TERMINATED, CEV_B_1XX, CEV_RING_TIMEOUT, CEV_B_FAILURE);
-	FLOW(CA_ANSWER_408, CALL_TERMINATED, CEV_B_TIMEOUT);
+	FLOW(EP | CA_ANSWER_408, CALL_TERMINATED, CEV_B_TIMEOUT);
 	/* 7. the caller never ACKs: the callee's 2xx is ACKed, BYE on both
 	 * legs */
-	FLOW(CA_RELAY_2XX | CA_ACK_B | CA_BYE_A | CA_BYE_B, CALL_TERMINATED,
-	     CEV_B_2XX, CEV_ACK_TIMEOUT, CEV_BYES_DONE);
+	FLOW(CA_RELAY_2XX | EP | CA_ACK_B | CA_BYE_A | CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_2XX, CEV_ACK_TIMEOUT, CEV_BYES_DONE);
 	/* 7. a retransmitted 2xx is ACKed again */
 	FLOW(CA_RELAY_2XX | CA_ACK_B, CALL_READY, CEV_B_2XX, CEV_A_ACK,
 	     CEV_B_2XX, CEV_B_2XX);
-	/* BYE crossing BYE */
-	FLOW(CA_RELAY_2XX | CA_ACK_B | CA_BYE_B, CALL_TERMINATED, CEV_B_2XX,
-	     CEV_A_ACK, CEV_A_BYE, CEV_B_BYE, CEV_BYES_DONE);
 	/* drain on shutdown, answered and not */
-	FLOW(CA_RELAY_2XX | CA_ACK_B | CA_BYE_A | CA_BYE_B, CALL_TERMINATED,
-	     CEV_B_2XX, CEV_A_ACK, CEV_SHUTDOWN, CEV_BYES_DONE);
-	FLOW(CA_RELAY_1XX | CA_CANCEL_B | CA_ANSWER_503 | CA_RELAY_FINAL,
+	FLOW(CA_RELAY_2XX | CA_ACK_B | EP | CA_BYE_A | CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_2XX, CEV_A_ACK, CEV_SHUTDOWN,
+	     CEV_BYES_DONE);
+	FLOW(CA_RELAY_1XX | EP | CA_CANCEL_B | CA_ANSWER_503 | CA_RELAY_FINAL,
 	     CALL_TERMINATED, CEV_B_1XX, CEV_SHUTDOWN, CEV_B_FAILURE);
+}
+
+#define ANSWERED CEV_B_1XX_DIALOG, CEV_B_2XX, CEV_A_ACK
+#define ANSWERED_ACTS (CA_RELAY_1XX | CA_RELAY_2XX | CA_ACK_B)
+
+/* The mid-call issue's flows and races, each as a named sequence. */
+static void test_mid_call(void **state)
+{
+	(void)state;
+	/* re-INVITE / INFO / UPDATE from either side: relayed, the call
+	 * stays up (the answer, failure or ACK is the relay's business) */
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ, CALL_READY, ANSWERED, CEV_A_REQUEST,
+	     CEV_B_REQUEST, CEV_A_REQUEST);
+	/* UPDATE on the early dialog from the callee, then the answer */
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ, CALL_READY, CEV_B_1XX_DIALOG,
+	     CEV_B_REQUEST, CEV_B_2XX, CEV_A_ACK);
+	/* a re-INVITE answered 481 or 408 (or never): BYE on both legs */
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ | EP | CA_BYE_A | CA_BYE_B,
+	     CALL_TERMINATED, ANSWERED, CEV_A_REQUEST, CEV_DIALOG_GONE,
+	     CEV_BYES_DONE);
+}
+
+static void test_races(void **state)
+{
+	(void)state;
+	/* BYE crossing BYE: the second is answered 200, nothing else */
+	FLOW(ANSWERED_ACTS | EP | CA_BYE_B, CALL_TERMINATED, ANSWERED,
+	     CEV_A_BYE, CEV_B_BYE, CEV_BYES_DONE);
+	FLOW(ANSWERED_ACTS | EP | CA_BYE_A, CALL_TERMINATED, ANSWERED,
+	     CEV_B_BYE, CEV_A_BYE, CEV_BYES_DONE);
+	/* BYE while a re-INVITE is pending, on either leg: what is pending
+	 * gets 487 (CA_END_PENDING) before the BYE crosses */
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ | EP | CA_BYE_A, CALL_TERMINATED,
+	     ANSWERED, CEV_A_REQUEST, CEV_B_BYE, CEV_BYES_DONE);
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ | EP | CA_BYE_B, CALL_TERMINATED,
+	     ANSWERED, CEV_B_REQUEST, CEV_A_BYE, CEV_BYES_DONE);
+	/* BYE before the caller's ACK: the callee's 2xx is ACKed by
+	 * CA_END_PENDING before the BYE */
+	FLOW(CA_RELAY_1XX | CA_RELAY_2XX | EP | CA_BYE_B, CALL_TERMINATED,
+	     CEV_B_1XX_DIALOG, CEV_B_2XX, CEV_A_BYE, CEV_BYES_DONE);
+	/* CANCEL after the 200: no effect */
+	FLOW(ANSWERED_ACTS, CALL_READY, CEV_B_1XX_DIALOG, CEV_B_2XX,
+	     CEV_A_CANCEL, CEV_A_ACK);
+	/* a request crossing our BYE: 481; a late ACK or 2xx: absorbed or
+	 * ACKed */
+	FLOW(ANSWERED_ACTS | EP | CA_BYE_B | CA_REJECT_481 | CA_ACK_BYE_B |
+		     CA_ANSWER_487,
+	     CALL_TERMINATED, ANSWERED, CEV_A_BYE, CEV_B_REQUEST, CEV_A_ACK,
+	     CEV_B_2XX, CEV_BYES_DONE);
+	/* the caller never ACKs a re-INVITE's 2xx: as the initial one */
+	FLOW(ANSWERED_ACTS | CA_RELAY_REQ | EP | CA_BYE_A | CA_BYE_B,
+	     CALL_TERMINATED, ANSWERED, CEV_A_REQUEST, CEV_ACK_TIMEOUT,
+	     CEV_BYES_DONE);
 }
 
 int main(void)
@@ -207,6 +280,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_every_pair),
 		LEAK_TEST(test_flows),
+		LEAK_TEST(test_mid_call),
+		LEAK_TEST(test_races),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,6 +32,7 @@ enum dialog_state {
 };
 
 #define DIALOG_MAX_ROUTES 16
+#define DIALOG_MF_ZERO (-1) /* dialog_req.max_forwards for a literal 0 */
 
 struct dialog {
 	enum dialog_role role;
@@ -70,6 +71,15 @@ int dialog_new_uas(struct dialog **out, const struct sip_msg *req,
  */
 int dialog_new_uac(struct dialog **out, const struct sip_msg *req,
 		   const struct sip_msg *resp);
+
+/**
+ * A UAC dialog from a 2xx alone, when the request that made it is gone
+ * (a retransmitted 2xx after the call ended, which must still be ACKed,
+ * §13.2.2.4, and ended with a BYE): From, To, Call-ID and CSeq are the
+ * response's copies of the request's. Always CONFIRMED. Same errors as
+ * dialog_new_uac.
+ */
+int dialog_new_uac_from_2xx(struct dialog **out, const struct sip_msg *resp);
 
 void dialog_free(struct dialog *d);
 
@@ -111,7 +121,7 @@ struct dialog_req {
 	struct slice contact; /* Contact value to add, or empty */
 	uint32_t cseq;	      /* 0: next local CSeq; ACK and CANCEL pass
 				 the INVITE's (§13.2.2.4, §9.1) */
-	int max_forwards;     /* 0: 70 */
+	int max_forwards;     /* 0: 70; DIALOG_MF_ZERO: 0 */
 };
 
 /**
