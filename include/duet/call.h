@@ -24,6 +24,7 @@
 #include "duet/wheel.h"
 
 struct calls;
+struct resolver;
 
 /** Decides where a new call goes (the policy's job; a fixed route until
  * the policy module lands). Fills *d; returns 0 or an errno. */
@@ -32,11 +33,11 @@ typedef int calls_route_fn(const struct sip_msg *invite,
 			   struct policy_decision *d, void *arg);
 
 struct calls_config {
-	uint32_t t1;              /* ms, for 2xx retransmission (§13.3.1.4) */
+	uint32_t t1; /* ms, for 2xx retransmission (§13.3.1.4) */
 	uint32_t t2;
-	uint32_t ring_timeout_ms; /* no answer: CANCEL the B leg; 0 = none */
+	uint32_t ring_timeout_ms;   /* no answer: CANCEL the B leg; 0 = none */
 	uint16_t ring_timeout_code; /* what the caller gets: 480 or 408 */
-	unsigned max_calls;       /* more get 503; 0 = no limit */
+	unsigned max_calls;	    /* more get 503; 0 = no limit */
 };
 
 void calls_config_default(struct calls_config *cfg);
@@ -49,15 +50,18 @@ struct calls_env {
 	struct leg_ident *ident;
 	calls_route_fn *route;
 	void *route_arg;
+	/* RFC 3263 for host-name targets (optional: without it, only
+	 * numeric targets are reached) */
+	struct resolver *resolver;
 };
 
 struct calls_stats {
 	uint64_t created;
 	uint64_t answered;
-	uint64_t failed;     /* ended without an answer */
+	uint64_t failed; /* ended without an answer */
 	uint64_t ended;
 	unsigned active;
-	unsigned open_legs;  /* dialogs held by live calls */
+	unsigned open_legs; /* dialogs held by live calls */
 	uint64_t invalid_events;
 };
 
@@ -73,8 +77,8 @@ void calls_free(struct calls *c);
  * call layer took it (and answers it), false when it is not the call
  * layer's (the caller answers it).
  */
-bool calls_on_request(struct calls *c, struct sip_tx *st,
-		      struct sip_msg *req, const struct tp_source *src);
+bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
+		      const struct tp_source *src);
 
 /** An ACK for a 2xx (end to end). */
 void calls_on_ack(struct calls *c, struct sip_msg *ack,
@@ -87,13 +91,27 @@ void calls_on_stray(struct calls *c, struct sip_msg *resp,
 
 /** txl_ops.response and txl_ops.ended for transactions the call layer
  * created (their tx_arg is the call layer's). */
-void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp,
-		       void *tx_arg);
+void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg);
 void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg);
 
 /** End every call: CANCEL/503 before the answer, BYE on both legs after. */
 void calls_shutdown(struct calls *c);
 
 void calls_stats(const struct calls *c, struct calls_stats *out);
+
+/**
+ * The dry run of `duet route`: the B-leg INVITE the call layer would send
+ * for invite (from src) under the relay decision d to its target number
+ * `target`, with the route's rewrites and header rules, without any
+ * network: Via and Contact name local, identifiers (Call-ID, tags,
+ * branch) come from a leg_ident seeded with seed (0: 1), so the output
+ * is the same on every run. A host-name target is not resolved. Sets
+ * *out (duet_free() it) and *len. 0, EINVAL (not a relay, no such
+ * target), ENOMEM, or the error that would refuse the target.
+ */
+int calls_dry_run_b_invite(const struct policy_decision *d,
+			   struct sip_msg *invite, const struct tp_source *src,
+			   const struct tp_addr *local, uint64_t seed,
+			   size_t target, char **out, size_t *len);
 
 #endif /* DUET_CALL_H */
