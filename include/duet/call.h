@@ -33,11 +33,11 @@ typedef int calls_route_fn(const struct sip_msg *invite,
 			   struct policy_decision *d, void *arg);
 
 struct calls_config {
-	uint32_t t1; /* ms, for 2xx retransmission (§13.3.1.4) */
+	uint32_t t1;              /* ms, for 2xx retransmission (§13.3.1.4) */
 	uint32_t t2;
-	uint32_t ring_timeout_ms;   /* no answer: CANCEL the B leg; 0 = none */
+	uint32_t ring_timeout_ms; /* no answer: CANCEL the B leg; 0 = none */
 	uint16_t ring_timeout_code; /* what the caller gets: 480 or 408 */
-	unsigned max_calls;	    /* more get 503; 0 = no limit */
+	unsigned max_calls;       /* more get 503; 0 = no limit */
 };
 
 void calls_config_default(struct calls_config *cfg);
@@ -58,10 +58,10 @@ struct calls_env {
 struct calls_stats {
 	uint64_t created;
 	uint64_t answered;
-	uint64_t failed; /* ended without an answer */
+	uint64_t failed;     /* ended without an answer */
 	uint64_t ended;
 	unsigned active;
-	unsigned open_legs; /* dialogs held by live calls */
+	unsigned open_legs;  /* dialogs held by live calls */
 	uint64_t invalid_events;
 };
 
@@ -77,8 +77,8 @@ void calls_free(struct calls *c);
  * call layer took it (and answers it), false when it is not the call
  * layer's (the caller answers it).
  */
-bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
-		      const struct tp_source *src);
+bool calls_on_request(struct calls *c, struct sip_tx *st,
+		      struct sip_msg *req, const struct tp_source *src);
 
 /** An ACK for a 2xx (end to end). */
 void calls_on_ack(struct calls *c, struct sip_msg *ack,
@@ -91,7 +91,8 @@ void calls_on_stray(struct calls *c, struct sip_msg *resp,
 
 /** txl_ops.response and txl_ops.ended for transactions the call layer
  * created (their tx_arg is the call layer's). */
-void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg);
+void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp,
+		       void *tx_arg);
 void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg);
 
 /** End every call: CANCEL/503 before the answer, BYE on both legs after. */
