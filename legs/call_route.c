@@ -48,6 +48,11 @@ struct policy_source call_policy_source(const struct call *call)
 				       .remote = call->a_src.remote };
 }
 
+void calls_set_config(struct calls *c, const struct calls_config *cfg)
+{
+	c->cfg = *cfg;
+}
+
 /* ---- concurrent calls per route --------------------------------------- */
 
 static struct call_route_count *route_count(struct calls *c, const char *name)

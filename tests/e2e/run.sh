@@ -8,7 +8,7 @@
 #          [-config TEMPLATE] [-uas2 UAS_SCENARIO] [-uas_calls N]
 #          [-uas2_calls N] [-uas2_opt ARG]... [-reload TEMPLATE]
 #          [-reload_at SECONDS] [-expect_log REGEX]...
-#          [-reject_log REGEX]...
+#          [-reject_log REGEX]... [-reload_when REGEX]
 #   -t        SIPp transport, u1 (UDP, default) or t1 (TCP); the callee
 #             uses the same one
 #   -m/-calls calls the caller places and the callee answers (default 1)
@@ -32,6 +32,8 @@
 #   -reload   SECONDS (-reload_at, default 1) after the caller starts,
 #             duet's configuration file is replaced by this template and
 #             duet gets SIGHUP
+#   -reload_when  reload once duet's log matches this regular expression
+#             (at most 20 s) instead of after -reload_at seconds
 #   -expect_log  a regular expression (grep -E) duet's log must match
 #   -reject_log  a regular expression duet's log must not match
 #   (templates may also name @FREE_PORT@: a port nothing listens on)
@@ -57,6 +59,7 @@ uas2_opts=()
 config_tmpl=
 reload_tmpl=
 reload_at=1
+reload_when=
 uas_calls=
 uas2_calls=
 expect_logs=()
@@ -78,6 +81,7 @@ while [ $# -gt 0 ]; do
 	-config) config_tmpl=$2; shift 2 ;;
 	-reload) reload_tmpl=$2; shift 2 ;;
 	-reload_at) reload_at=$2; shift 2 ;;
+	-reload_when) reload_when=$2; shift 2 ;;
 	-expect_log) expect_logs+=("$2"); shift 2 ;;
 	-reject_log) reject_logs+=("$2"); shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
@@ -316,7 +320,14 @@ done
 if [ -n "$reload_tmpl" ]; then
 	make_config "$reload_tmpl" >"$work/reload.json" || exit 2
 	(
-		sleep "$reload_at"
+		if [ -n "$reload_when" ]; then
+			for _ in $(seq 1 200); do
+				grep -qE -- "$reload_when" "$work/duet.log" && break
+				sleep 0.1
+			done
+		else
+			sleep "$reload_at"
+		fi
 		cp "$work/reload.json" "$work/duet.json.new"
 		mv "$work/duet.json.new" "$work/duet.json"
 		kill -HUP "$duet_pid"
