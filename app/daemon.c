@@ -483,6 +483,32 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	reload(arg);
 }
 
+/*
+ * The resolver's nameservers: /etc/resolv.conf, or the one server named by
+ * DUET_DNS_SERVER=IP:PORT in the environment (tests run their own DNS
+ * server on a loopback port; resolv.conf has no port).
+ */
+static const struct resolve_config *resolver_config(struct resolve_config *rc)
+{
+	const char *env = getenv("DUET_DNS_SERVER");
+	const char *colon = env ? strrchr(env, ':') : NULL;
+	char *end = NULL;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+
+	resolve_config_default(rc);
+	if (!env || !*env)
+		return rc;
+	if (!colon || !end || *end || port == 0 || port > 65535 ||
+	    tp_addr_set(&rc->servers[0], slice_make(env, (size_t)(colon - env)),
+			(uint16_t)port)) {
+		LOG_WARN("DUET_DNS_SERVER=%s is not IP:PORT: ignored", env);
+		return rc;
+	}
+	rc->n_servers = 1;
+	LOG_INFO("DNS server from DUET_DNS_SERVER: %s", env);
+	return rc;
+}
+
 static int listen_all(struct daemon *d, const struct duet_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->s->listen_count; i++) {
@@ -514,6 +540,7 @@ int daemon_run(const struct duet_config *cfg)
 					     .response = calls_tx_response,
 					     .ended = calls_tx_ended };
 	struct txl_config xcfg;
+	struct resolve_config rcfg;
 	struct calls_config ccfg;
 	struct calls_env env;
 	struct transport_config tcfg;
@@ -549,7 +576,7 @@ int daemon_run(const struct duet_config *cfg)
 	    wheel_new(&d.wheel, d.base, duet_clock_monotonic()) ||
 	    transport_new(&d.tp, d.base, d.wheel, &tcfg, &ops, &d) ||
 	    txl_new(&d.txl, d.wheel, &xcfg, on_send, &d, &tops, &d) ||
-	    resolve_new(&d.resolver, d.base, d.wheel, NULL)) {
+	    resolve_new(&d.resolver, d.base, d.wheel, resolver_config(&rcfg))) {
 		LOG_ERROR("cannot start the event loop");
 		goto out;
 	}

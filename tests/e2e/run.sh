@@ -8,7 +8,7 @@
 #          [-config TEMPLATE] [-uas2 UAS_SCENARIO] [-uas_calls N]
 #          [-uas2_calls N] [-uas2_opt ARG]... [-reload TEMPLATE]
 #          [-reload_at SECONDS] [-expect_log REGEX]...
-#          [-reject_log REGEX]... [-reload_when REGEX]
+#          [-reject_log REGEX]... [-reload_when REGEX] [-dns NAME]
 #   -t        SIPp transport, u1 (UDP, default) or t1 (TCP); the callee
 #             uses the same one
 #   -m/-calls calls the caller places and the callee answers (default 1)
@@ -34,6 +34,9 @@
 #             duet gets SIGHUP
 #   -reload_when  reload once duet's log matches this regular expression
 #             (at most 20 s) instead of after -reload_at seconds
+#   -dns      run tests/e2e/dns_server.py on a free port, answering NAME
+#             with the loopback address (A only), and point duet at it
+#             (DUET_DNS_SERVER); templates may use the name (IPv4 only)
 #   -expect_log  a regular expression (grep -E) duet's log must match
 #   -reject_log  a regular expression duet's log must not match
 #   (templates may also name @FREE_PORT@: a port nothing listens on)
@@ -64,6 +67,7 @@ uas_calls=
 uas2_calls=
 expect_logs=()
 reject_logs=()
+dns_name=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-t) transport=$2; shift 2 ;;
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
 	-reload_when) reload_when=$2; shift 2 ;;
 	-expect_log) expect_logs+=("$2"); shift 2 ;;
 	-reject_log) reject_logs+=("$2"); shift 2 ;;
+	-dns) dns_name=$2; shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -116,7 +121,9 @@ stop() {
 	done
 	kill -9 "$1" 2>/dev/null || true
 }
+dns_pid=
 cleanup() {
+	[ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null
 	[ -n "$reload_pid" ] && kill "$reload_pid" 2>/dev/null
 	[ -n "$uas_pid" ] && stop "$uas_pid"
 	[ -n "$uas2_pid" ] && stop "$uas2_pid"
@@ -237,6 +244,19 @@ start_callee() {
 }
 
 dead_port=$(free_port)
+
+# a DNS server of the test's own (-dns)
+if [ -n "$dns_name" ]; then
+	dns_port=$(free_port)
+	python3 "$here/dns_server.py" "$ip" "$dns_port" "$dns_name" "$ip" \
+		>"$work/dns.out" 2>&1 &
+	dns_pid=$!
+	wait_listen udp "$dns_port" "$dns_pid" || {
+		echo "e2e $uac: the DNS server did not start"
+		exit 1
+	}
+	export DUET_DNS_SERVER="$ip:$dns_port"
+fi
 
 # the callees first: duet's route must lead somewhere when the first call
 # arrives
