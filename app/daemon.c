@@ -164,6 +164,8 @@ static bool decide_invite(struct daemon *d, struct sip_tx *st,
 				: policy_bucket_wait_s(full, now);
 		duet_free(dec->reason);
 		dec->reason = NULL;
+		for (size_t i = 0; i < dec->target_count; i++) /* no Contacts */
+			duet_free(dec->targets[i].uri);
 		dec->target_count = 0;
 		reply_dec(d, st, req, 503, dec);
 		policy_decision_clear(dec);

@@ -104,9 +104,10 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 	return server;
 }
 
-/* The headers the route adds to what duet sends on leg. */
-static void add_route_headers(struct sip_writer *w, const struct call *call,
-			      enum policy_leg leg, bool response)
+/* The headers the route adds to what duet sends on leg. 0 or the error
+ * (logged) that left them out. */
+static int add_route_headers(struct sip_writer *w, const struct call *call,
+			     enum policy_leg leg, bool response)
 {
 	const struct policy_route *r = call_rule(call);
 	struct policy_source src = call_policy_source(call);
@@ -114,18 +115,19 @@ static void add_route_headers(struct sip_writer *w, const struct call *call,
 	int err;
 
 	if (!r || !call->a_invite)
-		return;
+		return 0;
 	err = policy_header_adds(r, leg, response, call->a_invite, &src, &hs);
 	if (err) {
 		LOG_WARN("call %llu [%s]: headers not added: %s",
 			 (unsigned long long)call->id, call->route,
 			 duet_strerror(err));
-		return;
+		return err;
 	}
 	for (size_t i = 0; i < hs.count; i++)
 		sip_build_header(w, slice_cstr(hs.h[i].name),
 				 slice_cstr(hs.h[i].value));
 	policy_headers_clear(&hs);
+	return 0;
 }
 
 static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
@@ -353,7 +355,13 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false);
-	add_route_headers(&w, call, POLICY_LEG_B, false);
+	/* the route's additions are part of the request: without them
+	 * (out of memory) there is no request */
+	err = add_route_headers(&w, call, POLICY_LEG_B, false);
+	if (err) {
+		sip_writer_free(&w);
+		return err;
+	}
 	return finish_parse(&w, a, out);
 }
 
@@ -438,8 +446,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				sip_build_header_id(&w, SIP_HDR_CONTACT,
 						    h->value);
 	}
-	add_route_headers(&w, call, POLICY_LEG_A, true);
-	if (code == 503 && !from_b) { /* §21.5.4 */
+	(void)add_route_headers(&w, call, POLICY_LEG_A, true); /* logged */
+	if (code == 503 && !from_b) {			       /* §21.5.4 */
 		char ra[16];
 
 		snprintf(ra, sizeof(ra), "%u",
