@@ -182,8 +182,7 @@ void calls_free(struct calls *c)
 }
 
 /* The only writer of call->state; every change is logged. */
-static void call_set_state(struct call *call, enum call_state next,
-			   enum call_event ev)
+void call_set_state(struct call *call, enum call_state next, enum call_event ev)
 {
 	if (next == call->state)
 		return;

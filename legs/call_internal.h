@@ -92,6 +92,8 @@ struct calls {
 void call_event(struct call *call, enum call_event ev, struct sip_msg *msg);
 void call_2xx_sent(struct call *call);
 void call_index_b(struct call *call);
+void call_set_state(struct call *call, enum call_state next,
+		    enum call_event ev);
 void call_settle(struct call *call);
 
 /* call_build.c: messages of a call */

@@ -312,6 +312,9 @@ enum call_event call_hunt_failed(struct call *call, struct sip_msg *resp,
 			 resp ? "answered" : "timed out",
 			 (unsigned)(resp ? resp->status : 0));
 		abandon(call, ring);
+		/* the next callee has said nothing yet: a CANCEL from the
+		 * caller now gets its 487 at once, as before any answer */
+		call_set_state(call, CALL_CALLING, plain);
 		if (hunt_next(call) == 0)
 			return CALL_EVENT_COUNT;
 	} else if (ring) {

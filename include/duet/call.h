@@ -42,6 +42,9 @@ struct calls_config {
 
 void calls_config_default(struct calls_config *cfg);
 
+/** A new configuration for calls started from now on (a reload). */
+void calls_set_config(struct calls *c, const struct calls_config *cfg);
+
 /** What the call layer needs from its event loop (all borrowed). */
 struct calls_env {
 	struct txl *txl;
