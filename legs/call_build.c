@@ -313,33 +313,25 @@ static int build_b_invite_to(struct call *call, const char *target,
 	if (err)
 		return err;
 	/*
-	 * The next target of a hunt: a new transaction (a new branch, from
-	 * local_parts) with CSeq + 1 in the same Call-ID and From tag, as
-	 * §8.1.3.5 retries a request and a §16.6 proxy forks one: it is the
-	 * same call attempt toward another place, and a callee that saw an
-	 * earlier attempt (through another address of the same server)
-	 * recognises the retry instead of a second call.
+	 * Each attempt of a hunt is a new transaction (a new branch, from
+	 * local_parts) with CSeq + 1 (§8.1.3.5 practice: one call's
+	 * requests keep counting up), in a Call-ID and From tag of its own:
+	 * the B leg's messages find their call by Call-ID alone, so a late
+	 * 2xx or a BYE from a target duet gave up on cannot reach the
+	 * attempt under way (they find no call and are answered 481 or
+	 * dropped as strays). Another place is a new call attempt; a new
+	 * Call-ID is what any UAC would send there.
 	 */
-	if (prev) {
-		snprintf(cid, sizeof(cid), "%.*s", (int)prev->call_id.len,
-			 prev->call_id.p);
-		snprintf(tag, sizeof(tag), "%.*s", (int)prev->from.tag.len,
-			 prev->from.tag.p);
-		snprintf(cseq, sizeof(cseq), "%u INVITE",
-			 (unsigned)prev->cseq + 1);
-	} else {
-		if (c->dry)
-			local = c->dry_local;
-		else
-			transport_local(c->env.tp, dest->proto, &dest->remote,
-					&local);
-		leg_ident_call_id(
-			c->env.ident,
-			slice_cstr(tp_addr_host(&local, host, sizeof(host))),
-			cid);
-		leg_ident_tag(c->env.ident, tag);
-		snprintf(cseq, sizeof(cseq), "1 INVITE");
-	}
+	if (c->dry)
+		local = c->dry_local;
+	else
+		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
+	leg_ident_call_id(c->env.ident,
+			  slice_cstr(tp_addr_host(&local, host, sizeof(host))),
+			  cid);
+	leg_ident_tag(c->env.ident, tag);
+	snprintf(cseq, sizeof(cseq), "%u INVITE",
+		 prev ? (unsigned)prev->cseq + 1 : 1u);
 	/* RFC 7332: Max-Forwards crosses, decremented */
 	snprintf(mf, sizeof(mf), "%d",
 		 a->max_forwards < 0 ? 69 : a->max_forwards - 1);

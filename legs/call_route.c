@@ -7,7 +7,8 @@
  * duration, and the dry run of `duet route`.
  *
  * The hunt: each target (each resolved address of a host-name target) is
- * one B-leg INVITE transaction in turn. A final failure the route lists in
+ * one B-leg INVITE transaction in turn, each in a Call-ID of its own
+ * (call_build.c says why). A final failure the route lists in
  * failover_on.codes, or a timeout (Timer B, a transport error, or the ring
  * timeout) when failover_on.timeout holds, moves on to the next one; 486
  * and 6xx by default never do (docs/policy.md). Once the caller has
@@ -112,12 +113,21 @@ static int send_attempt(struct call *call, const struct tp_dest *dest)
 		sip_msg_unref(m);
 		return err;
 	}
+	/* the attempt's own Call-ID (call_build.c) is the B leg's key */
+	if (call->b_indexed) {
+		struct call **pp = &c->by_b[call->key_b & (CALLS_BUCKETS - 1)];
+
+		while (*pp && *pp != call)
+			pp = &(*pp)->next_b;
+		if (*pp)
+			*pp = call->next_b;
+		call->b_indexed = false;
+	}
 	sip_msg_unref(call->b_invite);
 	call->b_invite = m;
 	call->b_inv_cseq = m->cseq;
 	h->attempts++;
-	if (!call->b_indexed)
-		call_index_b(call);
+	call_index_b(call);
 	if (c->cfg.ring_timeout_ms)
 		wheel_timer_start(c->env.wheel, &call->ring_timer,
 				  c->cfg.ring_timeout_ms);
