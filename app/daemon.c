@@ -9,11 +9,15 @@
  * capabilities (§11);
  * other out-of-dialog methods get 501 until their issues land. SIGTERM or
  * SIGINT: new calls get 503, calls in progress have the drain time, then
- * are ended on both legs.
+ * are ended on both legs. SIGHUP: the configuration file is compiled
+ * again; new calls follow it, calls in progress keep the policy they
+ * started with; a file with errors (each logged with its JSON path and
+ * line:column) or with other listeners is refused and nothing changes.
  */
 #include "daemon.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h> /* malloc_trim */
@@ -28,6 +32,7 @@
 #include "duet/leg_ident.h"
 #include "duet/log.h"
 #include "duet/policy.h"
+#include "duet/resolve.h"
 #include "duet/sip_build.h"
 #include "duet/sip_tx.h"
 
@@ -39,9 +44,10 @@ struct daemon {
 	struct transport *tp;
 	struct txl *txl;
 	struct calls *calls;
+	struct resolver *resolver; /* RFC 3263 for host-name targets */
 	struct leg_ident ident;
 	const struct duet_config *cfg;
-	struct policy *policy;
+	struct policy *policy; /* a reference; SIGHUP swaps it */
 	/* the decision for the INVITE being handed to the call layer */
 	struct policy_decision pending;
 	bool have_pending;
@@ -149,9 +155,17 @@ static bool decide_invite(struct daemon *d, struct sip_tx *st,
 		LOG_INFO("Call-ID %s [%s]: over the calls-per-second limit",
 			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
 			 dec->route);
-		dec->retry_after = policy_bucket_wait_s(full, now);
+		/* a route's limit says its Retry-After (docs/policy.md);
+		 * the global one, the time to the next token */
+		dec->retry_after =
+			full != &d->cps && policy_route_limits(dec->rule)
+						   ->retry_after
+				? policy_route_limits(dec->rule)->retry_after
+				: policy_bucket_wait_s(full, now);
 		duet_free(dec->reason);
 		dec->reason = NULL;
+		for (size_t i = 0; i < dec->target_count; i++) /* no Contacts */
+			duet_free(dec->targets[i].uri);
 		dec->target_count = 0;
 		reply_dec(d, st, req, 503, dec);
 		policy_decision_clear(dec);
@@ -336,10 +350,167 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	LOG_INFO("signal %d: draining %u calls for %u ms", (int)sig, st.active,
-		 (unsigned)d->cfg->s->drain);
+		 (unsigned)policy_settings(d->policy)->drain);
 	d->draining = true;
-	wheel_timer_start(d->wheel, &d->drain_timer, d->cfg->s->drain);
+	wheel_timer_start(d->wheel, &d->drain_timer,
+			  policy_settings(d->policy)->drain);
 	event_add(d->stop_check, &(struct timeval){ 0, 200000 });
+}
+
+static bool same_listen(const struct policy_settings *a,
+			const struct policy_settings *b)
+{
+	if (a->listen_count != b->listen_count)
+		return false;
+	for (unsigned i = 0; i < a->listen_count; i++)
+		if (a->listen[i].proto != b->listen[i].proto ||
+		    a->listen[i].addr.len != b->listen[i].addr.len ||
+		    memcmp(&a->listen[i].addr.ss, &b->listen[i].addr.ss,
+			   a->listen[i].addr.len) != 0)
+			return false;
+	return true;
+}
+
+/* Each route's calls-per-second bucket, full. */
+static struct policy_bucket *route_buckets(struct policy *p, uint64_t now)
+{
+	size_t n = policy_route_count(p);
+	struct policy_bucket *b = calloc(n ? n : 1, sizeof(*b));
+
+	for (size_t i = 0; b && i < n; i++)
+		policy_bucket_init(&b[i],
+				   policy_route_limits(policy_route_at(p, i))
+					   ->calls_per_second,
+				   0, now);
+	return b;
+}
+
+static void calls_config_of(struct calls_config *cc,
+			    const struct policy_settings *s)
+{
+	calls_config_default(cc);
+	cc->t1 = s->t1;
+	cc->t2 = s->t2;
+	cc->ring_timeout_ms = s->ring_timeout;
+	cc->max_calls = s->max_calls;
+}
+
+/* Log the compiler's report, one line per error or warning. */
+static void log_report(const char *text, bool errors)
+{
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		int n = nl ? (int)(nl - text) : (int)strlen(text);
+
+		if (n && errors)
+			LOG_ERROR("reload: %.*s", n, text);
+		else if (n)
+			LOG_WARN("reload: %.*s", n, text);
+		text += n + (nl ? 1 : 0);
+	}
+}
+
+/*
+ * SIGHUP: compile the file again. Errors: every one logged, the running
+ * policy stays. Other listeners: refused (listeners are bound once, at
+ * start; a restart changes them). Otherwise the new policy decides every
+ * new call; calls in progress hold a reference to the policy they
+ * started with and keep it. Timers T1/T2/T4 and "trying" belong to the
+ * transaction layer and take effect at the next start (logged);
+ * ring_timeout, max_calls, calls_per_second and log_level apply at once.
+ */
+static void reload(struct daemon *d)
+{
+	const char *path = policy_file(d->policy);
+	const struct policy_settings *old = policy_settings(d->policy), *s;
+	uint64_t now = duet_clock_now(duet_clock_monotonic());
+	struct policy *p = NULL;
+	struct policy_bucket *rb;
+	struct calls_config cc;
+	char *report = NULL;
+	size_t report_len = 0;
+	unsigned warnings = 0;
+	FILE *errs = open_memstream(&report, &report_len);
+	int err;
+
+	LOG_INFO("SIGHUP: reloading %s", path);
+	err = policy_load_file(&p, path, errs ? errs : stderr, &warnings);
+	if (errs)
+		fclose(errs);
+	log_report(report, err != 0);
+	free(report);
+	if (err) {
+		LOG_ERROR("reload of %s refused (%s): the running policy stays",
+			  path, duet_strerror(err));
+		return;
+	}
+	s = policy_settings(p);
+	if (!same_listen(old, s)) {
+		LOG_ERROR("reload of %s refused: \"listen\" changed, and "
+			  "listeners change only with a restart; the running "
+			  "policy stays",
+			  path);
+		policy_unref(p);
+		return;
+	}
+	rb = route_buckets(p, now);
+	if (!rb) {
+		LOG_ERROR("reload of %s refused: out of memory", path);
+		policy_unref(p);
+		return;
+	}
+	if (s->t1 != old->t1 || s->t2 != old->t2 || s->t4 != old->t4 ||
+	    s->trying != old->trying)
+		LOG_WARN("reload: timers t1, t2, t4 and trying take effect at "
+			 "the next start");
+	free(d->route_cps);
+	d->route_cps = rb;
+	policy_bucket_init(&d->cps, s->calls_per_second, 0, now);
+	calls_config_of(&cc, s);
+	cc.t1 = old->t1; /* the transaction layer's */
+	cc.t2 = old->t2;
+	calls_set_config(d->calls, &cc);
+	duet_log_set_level(s->log_level);
+	policy_unref(d->policy);
+	d->policy = p;
+	LOG_INFO("reloaded %s: %zu route%s, %u warning%s; calls in progress "
+		 "keep the policy they started with",
+		 path, policy_route_count(p),
+		 policy_route_count(p) == 1 ? "" : "s", warnings,
+		 warnings == 1 ? "" : "s");
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	reload(arg);
+}
+
+/*
+ * The resolver's nameservers: /etc/resolv.conf, or the one server named by
+ * DUET_DNS_SERVER=IP:PORT in the environment (tests run their own DNS
+ * server on a loopback port; resolv.conf has no port).
+ */
+static const struct resolve_config *resolver_config(struct resolve_config *rc)
+{
+	const char *env = getenv("DUET_DNS_SERVER");
+	const char *colon = env ? strrchr(env, ':') : NULL;
+	char *end = NULL;
+	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+
+	resolve_config_default(rc);
+	if (!env || !*env)
+		return rc;
+	if (!colon || !end || *end || port == 0 || port > 65535 ||
+	    tp_addr_set(&rc->servers[0], slice_make(env, (size_t)(colon - env)),
+			(uint16_t)port)) {
+		LOG_WARN("DUET_DNS_SERVER=%s is not IP:PORT: ignored", env);
+		return rc;
+	}
+	rc->n_servers = 1;
+	LOG_INFO("DNS server from DUET_DNS_SERVER: %s", env);
+	return rc;
 }
 
 static int listen_all(struct daemon *d, const struct duet_config *cfg)
@@ -373,11 +544,12 @@ int daemon_run(const struct duet_config *cfg)
 					     .response = calls_tx_response,
 					     .ended = calls_tx_ended };
 	struct txl_config xcfg;
+	struct resolve_config rcfg;
 	struct calls_config ccfg;
 	struct calls_env env;
 	struct transport_config tcfg;
 	struct daemon d = { 0 };
-	struct event *sigs[2] = { NULL, NULL };
+	struct event *sigs[3] = { NULL, NULL, NULL };
 	const struct policy_settings *s = cfg->s;
 	uint64_t now = duet_clock_now(duet_clock_monotonic());
 	size_t nroutes = policy_route_count(cfg->policy);
@@ -385,18 +557,12 @@ int daemon_run(const struct duet_config *cfg)
 
 	duet_log_set_level(s->log_level);
 	d.cfg = cfg;
-	d.policy = cfg->policy;
+	d.policy = policy_ref(cfg->policy);
 	policy_decision_init(&d.pending);
 	policy_bucket_init(&d.cps, s->calls_per_second, 0, now);
-	d.route_cps = calloc(nroutes ? nroutes : 1, sizeof(*d.route_cps));
+	d.route_cps = route_buckets(d.policy, now);
 	if (!d.route_cps)
 		goto out;
-	for (size_t i = 0; i < nroutes; i++)
-		policy_bucket_init(
-			&d.route_cps[i],
-			policy_route_limits(policy_route_at(cfg->policy, i))
-				->calls_per_second,
-			0, now);
 	transport_config_default(&tcfg);
 	tcfg.limits = s->limits;
 	txl_config_default(&xcfg);
@@ -405,11 +571,7 @@ int daemon_run(const struct duet_config *cfg)
 	};
 	if (s->max_transactions)
 		xcfg.max_transactions = s->max_transactions;
-	calls_config_default(&ccfg);
-	ccfg.t1 = s->t1;
-	ccfg.t2 = s->t2;
-	ccfg.ring_timeout_ms = s->ring_timeout;
-	ccfg.max_calls = s->max_calls;
+	calls_config_of(&ccfg, s);
 	wheel_timer_init(&d.drain_timer, on_drain_over, &d);
 	wheel_timer_init(&d.trim_timer, on_trim, &d);
 	signal(SIGPIPE, SIG_IGN);
@@ -417,7 +579,8 @@ int daemon_run(const struct duet_config *cfg)
 	if (!d.base || leg_ident_init(&d.ident, 0, 0) ||
 	    wheel_new(&d.wheel, d.base, duet_clock_monotonic()) ||
 	    transport_new(&d.tp, d.base, d.wheel, &tcfg, &ops, &d) ||
-	    txl_new(&d.txl, d.wheel, &xcfg, on_send, &d, &tops, &d)) {
+	    txl_new(&d.txl, d.wheel, &xcfg, on_send, &d, &tops, &d) ||
+	    resolve_new(&d.resolver, d.base, d.wheel, resolver_config(&rcfg))) {
 		LOG_ERROR("cannot start the event loop");
 		goto out;
 	}
@@ -426,7 +589,8 @@ int daemon_run(const struct duet_config *cfg)
 				  .wheel = d.wheel,
 				  .ident = &d.ident,
 				  .route = route_policy,
-				  .route_arg = &d };
+				  .route_arg = &d,
+				  .resolver = d.resolver };
 	d.stop_check = event_new(d.base, -1, EV_PERSIST, on_stop_check, &d);
 	if (!d.stop_check || calls_new(&d.calls, &env, &ccfg)) {
 		LOG_ERROR("cannot start the call layer");
@@ -436,8 +600,9 @@ int daemon_run(const struct duet_config *cfg)
 		goto out;
 	sigs[0] = evsignal_new(d.base, SIGTERM, on_signal, &d);
 	sigs[1] = evsignal_new(d.base, SIGINT, on_signal, &d);
-	if (!sigs[0] || !sigs[1] || evsignal_add(sigs[0], NULL) ||
-	    evsignal_add(sigs[1], NULL))
+	sigs[2] = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	if (!sigs[0] || !sigs[1] || !sigs[2] || evsignal_add(sigs[0], NULL) ||
+	    evsignal_add(sigs[1], NULL) || evsignal_add(sigs[2], NULL))
 		goto out;
 	LOG_INFO("duet running; %zu route%s from %s", nroutes,
 		 nroutes == 1 ? "" : "s", policy_file(cfg->policy));
@@ -464,10 +629,11 @@ int daemon_run(const struct duet_config *cfg)
 	}
 	status = 0;
 out:
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
 	calls_free(d.calls);
+	resolve_free(d.resolver);
 	txl_free(d.txl);
 	if (d.stop_check)
 		event_free(d.stop_check);
@@ -479,5 +645,6 @@ out:
 		event_base_free(d.base);
 	policy_decision_clear(&d.pending);
 	free(d.route_cps);
+	policy_unref(d.policy);
 	return status;
 }

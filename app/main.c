@@ -8,6 +8,7 @@
 #include "duet/alloc.h"
 #include "duet/log.h"
 #include "parse_cmd.h"
+#include "route_cmd.h"
 
 #ifndef DUET_VERSION
 #define DUET_VERSION "0.1.0"
@@ -19,19 +20,26 @@ static void usage(FILE *f)
 		"usage: duet -c FILE\n"
 		"       duet --check FILE\n"
 		"       duet parse [-q] [--stream] FILE...\n"
+		"       duet route FILE --request MSG.sip [--source IP:PORT]\n"
+		"                  [--transport udp|tcp] [--seed N]\n"
 		"       duet --version\n"
 		"\n"
 		"  -c      run the daemon on a configuration file\n"
 		"  --check check a configuration file, print every error and\n"
 		"          warning (exit 1 on errors)\n"
 		"  parse   print each captured SIP message as JSON, or why it\n"
-		"          is invalid (exit 1); -q prints nothing\n");
+		"          is invalid (exit 1); -q prints nothing\n"
+		"  route   dry run: the route a request takes, the method map\n"
+		"          and the B-leg INVITE duet would send (no network;\n"
+		"          identifiers from --seed, default 1)\n");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "parse") == 0)
 		return parse_cmd_main(argc - 1, argv + 1, stdout, stderr);
+	if (argc >= 2 && strcmp(argv[1], "route") == 0)
+		return route_cmd_main(argc - 1, argv + 1, stdout, stderr);
 	if (argc == 3 &&
 	    (strcmp(argv[1], "-c") == 0 || strcmp(argv[1], "--check") == 0)) {
 		struct duet_config cfg;

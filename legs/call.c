@@ -83,7 +83,7 @@ static void index_a(struct call *call)
 	c->by_a[call->key_a & (CALLS_BUCKETS - 1)] = call;
 }
 
-static void index_b(struct call *call)
+void call_index_b(struct call *call)
 {
 	struct calls *c = call->owner;
 
@@ -172,6 +172,7 @@ static void call_free(struct call *call)
 			     false);
 	wheel_timer_cancel(&call->ring_timer);
 	mid_free_all(call);
+	call_hunt_clear(call);
 	for (unsigned s = 0; s < 2; s++) {
 		call_2xx_stop(&call->leg[s]);
 		dialog_free(call->leg[s].dlg);
@@ -195,12 +196,12 @@ void calls_free(struct calls *c)
 	for (unsigned i = 0; i < CALLS_BUCKETS; i++)
 		while (c->by_a[i])
 			call_free(c->by_a[i]);
+	call_route_counts_free(&c->route_counts);
 	duet_free(c);
 }
 
 /* The only writer of call->state; every change is logged. */
-static void call_set_state(struct call *call, enum call_state next,
-			   enum call_event ev)
+void call_set_state(struct call *call, enum call_state next, enum call_event ev)
 {
 	if (next == call->state)
 		return;
@@ -344,6 +345,7 @@ static void call_slim(struct call *call)
 	call->b_ack = NULL;
 	duet_free(call->cancel_reason);
 	call->cancel_reason = NULL;
+	call_hunt_slim(call);
 }
 
 /* Free a terminated call, or slim a settled one. Entry points call this
@@ -368,7 +370,12 @@ static void on_ring_timeout(struct wheel_timer *t, void *arg)
 		release_tx(call, TXP_B_INVITE);
 		call_event(call, CEV_B_TIMEOUT, NULL);
 	} else {
-		call_event(call, CEV_RING_TIMEOUT, NULL);
+		/* the hunt may move on to the next target instead */
+		struct sip_msg *relay = NULL;
+		enum call_event ev = call_hunt_failed(call, NULL, true, &relay);
+
+		if (ev != CALL_EVENT_COUNT)
+			call_event(call, ev, relay);
 	}
 	call_settle(call);
 }
@@ -433,6 +440,7 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 				 &call->leg[s]);
 	}
 	call->leg[LEG_A].proto = src->proto;
+	call_hunt_init(call);
 	index_a(call);
 	c->stats.created++;
 	c->stats.active++;
@@ -445,7 +453,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 {
 	struct policy_decision d;
 	struct call *call;
-	struct sip_msg *b_inv = NULL;
+	uint16_t code;
 	int err;
 
 	/* RFC 7332 / §16.6: a request that may not travel further */
@@ -472,27 +480,10 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 		answer_a_once(call, d.status ? d.status : 403);
 	else if (err || d.target_count == 0)
 		answer_a_once(call, 404);
-	else if ((err = call_build_b_invite(call, d.targets[0].uri, &b_inv)) ||
-		 (err = sip_tx_client_new(&call->ref[TXP_B_INVITE].tx,
-					  c->env.txl, b_inv, &call->b_dest,
-					  &call->ref[TXP_B_INVITE]))) {
-		LOG_WARN("call %llu: no B leg to %s: %s",
-			 (unsigned long long)call->id, d.targets[0].uri,
-			 duet_strerror(err));
-		answer_a_once(call, err == ENOENT ? 404 : 503);
-	} else {
-		call->b_invite = b_inv;
-		call->b_inv_cseq = b_inv->cseq;
-		call->leg[LEG_B].proto = call->b_dest.proto;
-		b_inv = NULL;
-		index_b(call);
-		if (c->cfg.ring_timeout_ms)
-			wheel_timer_start(c->env.wheel, &call->ring_timer,
-					  c->cfg.ring_timeout_ms);
-	}
-	sip_msg_unref(b_inv);
+	else if ((code = call_hunt_begin(call, &d))) /* call_route.c */
+		answer_a_once(call, code);
 	policy_decision_clear(&d);
-	if (!call->b_indexed)
+	if (!call->b_indexed && !call_hunt_busy(call))
 		call_set_state(call, CALL_TERMINATED, CEV_B_FAILURE);
 	call_settle(call);
 }
@@ -663,8 +654,11 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		wheel_timer_cancel(&call->ring_timer);
 		b_answer_dialog(call, resp);
 	} else {
-		ev = CEV_B_FAILURE;
 		wheel_timer_cancel(&call->ring_timer);
+		/* the hunt may move on to the next target (call_route.c) */
+		ev = call_hunt_failed(call, resp, false, &resp);
+		if (ev == CALL_EVENT_COUNT)
+			return;
 	}
 	if (call->cancel_pending && call->b_provisional && !call->b_final)
 		do_cancel_b(call);
@@ -736,11 +730,17 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
 		mid_srv_ended(ref->relay);
 	} else if (purpose == TXP_B_INVITE && !call->b_final) {
 		/* Timer B or a transport error: no final answer (§17.1.1.2) */
+		struct sip_msg *relay = NULL;
+		enum call_event ev;
+
 		call->b_final = true;
 		wheel_timer_cancel(&call->ring_timer);
-		LOG_INFO("call %llu: B leg INVITE ended: %s",
-			 (unsigned long long)call->id, duet_strerror(err));
-		call_event(call, CEV_B_TIMEOUT, NULL);
+		LOG_INFO("call %llu [%s]: B leg INVITE ended: %s",
+			 (unsigned long long)call->id, call->route,
+			 duet_strerror(err));
+		ev = call_hunt_failed(call, NULL, false, &relay);
+		if (ev != CALL_EVENT_COUNT)
+			call_event(call, ev, relay);
 	}
 	if (purpose != TXP_A_INVITE && purpose != TXP_B_INVITE &&
 	    call->state == CALL_TERMINATING && !call_teardown_pending(call)) {

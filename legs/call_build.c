@@ -60,8 +60,13 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 	struct tp_addr local;
 	char addr[64], branch[LEG_IDENT_MAX];
 	const char *proto = sip_proto_name(dest->proto);
-	int err =
-		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
+	int err = 0;
+
+	if (c->dry) /* a dry run sends nothing: the configured address */
+		local = c->dry_local;
+	else
+		err = transport_local(c->env.tp, dest->proto, &dest->remote,
+				      &local);
 
 	if (err)
 		return err;
@@ -88,27 +93,71 @@ static bool has_token(struct slice v, const char *t)
 }
 
 /*
- * The headers that cross from one leg to the other (the legs issue's
- * default allow-list). 100rel does not cross until PRACK lands.
+ * The headers of m that cross to the other leg, in their order: the
+ * route's allow- or deny-list (the built-in allow-list without a route),
+ * less what the route removes from what duet sends on leg (requests or
+ * responses). 100rel, RSeq and RAck do not cross until PRACK lands.
+ * Returns whether a Server header crossed.
  */
+static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
+			  const struct policy_route *r, enum policy_leg leg,
+			  bool response)
+{
+	bool server = false;
+
+	for (uint16_t i = 0; i < m->hdr_count; i++) {
+		const struct sip_hdr *h = &m->hdrs[i];
+
+		if (h->id == SIP_HDR_RSEQ || h->id == SIP_HDR_RACK ||
+		    !policy_header_crosses(r, h->name) ||
+		    policy_header_removed(r, leg, response, h->name))
+			continue;
+		if ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
+		    has_token(h->value, "100rel"))
+			continue;
+		if (memchr(h->value.p, '\n', h->value.len))
+			continue;
+		if (h->id != SIP_HDR_OTHER)
+			sip_build_header_id(w, (enum sip_hdr_id)h->id,
+					    h->value);
+		else
+			sip_build_header(w, h->name, h->value);
+		server |= h->id == SIP_HDR_SERVER;
+	}
+	return server;
+}
+
+/* Mid-call requests and their responses: the built-in allow-list (the
+ * route's header rules apply to the INVITE and its responses so far). */
 static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
 {
-	static const enum sip_hdr_id allowed[] = {
-		SIP_HDR_ALLOW,	SIP_HDR_SUPPORTED,	 SIP_HDR_REQUIRE,
-		SIP_HDR_ACCEPT, SIP_HDR_SESSION_EXPIRES, SIP_HDR_MIN_SE,
-	};
+	copy_crossing(w, m, NULL, POLICY_LEG_B, false);
+}
 
-	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		for (const struct sip_hdr *h = sip_msg_hdr(m, allowed[i]); h;
-		     h = sip_msg_hdr_next(m, h)) {
-			if ((allowed[i] == SIP_HDR_SUPPORTED ||
-			     allowed[i] == SIP_HDR_REQUIRE) &&
-			    has_token(h->value, "100rel"))
-				continue;
-			if (!memchr(h->value.p, '\n', h->value.len))
-				sip_build_header_id(w, allowed[i], h->value);
-		}
+/* The headers the route adds to what duet sends on leg. 0 or the error
+ * (logged) that left them out. */
+static int add_route_headers(struct sip_writer *w, const struct call *call,
+			     enum policy_leg leg, bool response)
+{
+	const struct policy_route *r = call_rule(call);
+	struct policy_source src = call_policy_source(call);
+	struct policy_headers hs;
+	int err;
+
+	if (!r || !call->a_invite)
+		return 0;
+	err = policy_header_adds(r, leg, response, call->a_invite, &src, &hs);
+	if (err) {
+		LOG_WARN("call %llu [%s]: headers not added: %s",
+			 (unsigned long long)call->id, call->route,
+			 duet_strerror(err));
+		return err;
 	}
+	for (size_t i = 0; i < hs.count; i++)
+		sip_build_header(w, slice_cstr(hs.h[i].name),
+				 slice_cstr(hs.h[i].value));
+	policy_headers_clear(&hs);
+	return 0;
 }
 
 /*
@@ -170,58 +219,153 @@ static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 	return err;
 }
 
-/* From of the B leg: the caller's identity, a new tag (a new dialog). */
-static void write_b_from(struct sip_writer *w, const struct sip_addr *from,
-			 const char *tag)
+/*
+ * A sip/sips URI with its user and/or host replaced (NULL: kept; a user
+ * "" removes the userinfo). Other schemes, or nothing to replace: as is.
+ */
+static void write_uri(struct sip_writer *w, const struct sip_uri *u,
+		      const char *user, const char *host)
 {
-	sip_writer_cstr(w, "From: ");
-	if (from->display.p && from->display_quoted) {
+	struct slice us = user ? slice_cstr(user) : u->user;
+
+	if ((!user && !host) ||
+	    (u->scheme != SIP_URI_SIP && u->scheme != SIP_URI_SIPS)) {
+		sip_writer_slice(w, u->raw);
+		return;
+	}
+	sip_writer_slice(w, u->scheme_text);
+	sip_writer_put(w, ":", 1);
+	if (us.p && us.len) {
+		sip_writer_slice(w, us);
+		if (u->password.p) {
+			sip_writer_put(w, ":", 1);
+			sip_writer_slice(w, u->password);
+		}
+		sip_writer_put(w, "@", 1);
+	}
+	if (host)
+		sip_writer_cstr(w, host);
+	else
+		sip_writer_slice(w, u->host);
+	if (u->port) {
+		sip_writer_put(w, ":", 1);
+		sip_writer_u32(w, u->port);
+	}
+	sip_writer_slice(w, u->params);
+	if (u->headers.len) {
+		sip_writer_put(w, "?", 1);
+		sip_writer_slice(w, u->headers);
+	}
+}
+
+/* A display name: rewritten (rw; "" removes it) or as received. */
+static void write_display(struct sip_writer *w, const struct sip_addr *a,
+			  const char *rw)
+{
+	if (rw) {
+		if (!*rw)
+			return;
 		sip_writer_put(w, "\"", 1);
-		sip_writer_slice(w, from->display);
+		for (const char *p = rw; *p; p++) { /* §25.1 quoted-pair */
+			if (*p == '"' || *p == '\\')
+				sip_writer_put(w, "\\", 1);
+			sip_writer_put(w, p, 1);
+		}
 		sip_writer_put(w, "\" ", 2);
-	} else if (from->display.p) {
-		sip_writer_slice(w, from->display);
+	} else if (a->display.p && a->display_quoted) {
+		sip_writer_put(w, "\"", 1);
+		sip_writer_slice(w, a->display);
+		sip_writer_put(w, "\" ", 2);
+	} else if (a->display.p) {
+		sip_writer_slice(w, a->display);
 		sip_writer_put(w, " ", 1);
 	}
+}
+
+/* From of the B leg: the caller's identity (rewritten), a tag of the B
+ * leg's own (a new dialog). */
+static void write_b_from(struct sip_writer *w, const struct sip_addr *from,
+			 const struct policy_rewrite *rw, struct slice tag)
+{
+	sip_writer_cstr(w, "From: ");
+	write_display(w, from, rw->from_display);
 	sip_writer_put(w, "<", 1);
-	sip_writer_slice(w, from->uri.raw);
+	write_uri(w, &from->uri, rw->from_user, rw->from_host);
 	sip_writer_cstr(w, ">;tag=");
-	sip_writer_cstr(w, tag);
+	sip_writer_slice(w, tag);
+	sip_writer_put(w, "\r\n", 2);
+}
+
+/* To of the B leg: as the caller wrote it, or rewritten. */
+static void write_b_to(struct sip_writer *w, const struct sip_addr *to,
+		       const struct policy_rewrite *rw)
+{
+	if (!rw->to_user && !rw->to_host && !rw->to_display) {
+		sip_build_header_id(w, SIP_HDR_TO, to->raw);
+		return;
+	}
+	sip_writer_cstr(w, "To: ");
+	write_display(w, to, rw->to_display);
+	sip_writer_put(w, "<", 1);
+	write_uri(w, &to->uri, rw->to_user, rw->to_host);
+	sip_writer_put(w, ">", 1);
+	sip_writer_slice(w, to->params);
 	sip_writer_put(w, "\r\n", 2);
 }
 
 static int build_b_invite_to(struct call *call, const char *target,
+			     const struct tp_dest *dest,
+			     const struct policy_rewrite *rw,
 			     struct sip_msg **out);
 
 /*
- * The B-leg INVITE. §18.1.1: a request within 200 bytes of the path MTU
- * goes over TCP when the target does not name a transport.
+ * The B-leg INVITE to target, sent to dest (numeric, or resolved by
+ * RFC 3263): the route's rewrites and header rules applied. §18.1.1: a
+ * request within 200 bytes of the path MTU goes over TCP when the target
+ * does not name a transport. Sets call->b_dest.
  */
 int call_build_b_invite(struct call *call, const char *target,
-			struct sip_msg **out)
+			const struct tp_dest *dest, struct sip_msg **out)
 {
+	const struct policy_route *r = call_rule(call);
+	struct policy_source src = call_policy_source(call);
+	struct policy_rewrite rw = { 0 };
 	struct sip_msg *m = NULL;
+	struct tp_dest tcp;
 	struct sip_uri uri;
-	int err = build_b_invite_to(call, target, &m);
+	int err = r ? policy_rewrite(r, call->a_invite, &src, &rw) : 0;
 
-	if (err || call->b_dest.proto != SIP_PROTO_UDP ||
+	if (err)
+		return err;
+	call->b_dest = *dest;
+	err = build_b_invite_to(call, target, dest, &rw, &m);
+	if (err || dest->proto != SIP_PROTO_UDP || call->owner->dry ||
 	    !transport_too_big_for_udp(call->owner->env.tp, m->len) ||
 	    sip_uri_parse(&uri, slice_cstr(target), NULL) || uri.transport.p) {
 		*out = m;
+		policy_rewrite_clear(&rw);
 		return err;
 	}
 	sip_msg_unref(m);
 	call->tcp_fallback = true;
-	return build_b_invite_to(call, target, out);
+	tcp = *dest;
+	tcp.proto = SIP_PROTO_TCP;
+	call->b_dest = tcp;
+	err = build_b_invite_to(call, target, &tcp, &rw, out);
+	policy_rewrite_clear(&rw);
+	return err;
 }
 
 static int build_b_invite_to(struct call *call, const char *target,
+			     const struct tp_dest *dest,
+			     const struct policy_rewrite *rw,
 			     struct sip_msg **out)
 {
 	struct calls *c = call->owner;
 	const struct sip_msg *a = call->a_invite;
+	const struct sip_msg *prev = call->b_invite;
 	char via[160], contact[96], tag[LEG_IDENT_MAX], host[64];
-	char cid[LEG_IDENT_MAX + 64], mf[16];
+	char cid[LEG_IDENT_MAX + 64], mf[16], cseq[24];
 	struct tp_addr local;
 	struct sip_writer w;
 	struct sip_uri uri;
@@ -229,20 +373,29 @@ static int build_b_invite_to(struct call *call, const char *target,
 
 	if (sip_uri_parse(&uri, slice_cstr(target), NULL))
 		return EINVAL;
-	err = call_uri_dest(&uri,
-			    call->tcp_fallback ? SIP_PROTO_TCP : SIP_PROTO_UDP,
-			    &call->b_dest);
-	if (!err)
-		err = local_parts(c, &call->b_dest, via, sizeof(via), contact,
-				  sizeof(contact));
+	err = local_parts(c, dest, via, sizeof(via), contact, sizeof(contact));
 	if (err)
 		return err;
-	transport_local(c->env.tp, call->b_dest.proto, &call->b_dest.remote,
-			&local);
+	/*
+	 * Each attempt of a hunt is a new transaction (a new branch, from
+	 * local_parts) with CSeq + 1 (§8.1.3.5 practice: one call's
+	 * requests keep counting up), in a Call-ID and From tag of its own:
+	 * the B leg's messages find their call by Call-ID alone, so a late
+	 * 2xx or a BYE from a target duet gave up on cannot reach the
+	 * attempt under way (they find no call and are answered 481 or
+	 * dropped as strays). Another place is a new call attempt; a new
+	 * Call-ID is what any UAC would send there.
+	 */
+	if (c->dry)
+		local = c->dry_local;
+	else
+		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
 	leg_ident_call_id(c->env.ident,
 			  slice_cstr(tp_addr_host(&local, host, sizeof(host))),
 			  cid);
 	leg_ident_tag(c->env.ident, tag);
+	snprintf(cseq, sizeof(cseq), "%u INVITE",
+		 prev ? (unsigned)prev->cseq + 1 : 1u);
 	/* RFC 7332: Max-Forwards crosses, decremented */
 	{ /* 0..254: the parser refuses Max-Forwards over 255 */
 		int v = a->max_forwards < 0 ? 69 : a->max_forwards - 1;
@@ -256,15 +409,24 @@ static int build_b_invite_to(struct call *call, const char *target,
 		*p = '\0';
 	}
 	sip_writer_init(&w, 1024 + a->body.len);
-	sip_build_request_line(&w, SLICE_LIT("INVITE"), slice_cstr(target));
+	sip_writer_cstr(&w, "INVITE ");
+	write_uri(&w, &uri, rw->ruri_user, rw->ruri_host);
+	sip_writer_cstr(&w, " SIP/2.0\r\n");
 	sip_build_header_id(&w, SIP_HDR_VIA, slice_cstr(via));
 	sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, slice_cstr(mf));
-	write_b_from(&w, &a->from, tag);
-	sip_build_header_id(&w, SIP_HDR_TO, a->to.raw);
+	write_b_from(&w, &a->from, rw, slice_cstr(tag));
+	write_b_to(&w, &a->to, rw);
 	sip_build_header_id(&w, SIP_HDR_CALL_ID, slice_cstr(cid));
-	sip_build_header_id(&w, SIP_HDR_CSEQ, SLICE_LIT("1 INVITE"));
+	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
-	copy_allowed(&w, a);
+	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false);
+	/* the route's additions are part of the request: without them
+	 * (out of memory) there is no request */
+	err = add_route_headers(&w, call, POLICY_LEG_B, false);
+	if (err) {
+		sip_writer_free(&w);
+		return err;
+	}
 	return finish_parse(&w, a, out);
 }
 
@@ -330,11 +492,26 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	struct tp_dest dest = { .proto = call->a_src.proto };
 	char via[160], contact[96];
 	struct sip_writer w;
-	bool dialog = code > 100 && code < 300;
+	const struct policy_route *r = call_rule(call);
+	bool dialog = code > 100 && code < 300, server = false;
 	int err;
 
 	if (!st || call->a_final)
 		return EINVAL;
+	/* the route's reply map; never for 487, which §9.2 requires for a
+	 * cancelled INVITE */
+	if (r && code >= 300 && code != 487) {
+		const char *why = NULL;
+		uint16_t mapped = policy_reply_map(r, code, &why);
+
+		if (mapped != code)
+			LOG_INFO("call %llu [%s]: %u to the caller as %u",
+				 (unsigned long long)call->id, call->route,
+				 (unsigned)code, (unsigned)mapped);
+		code = mapped;
+		if (why)
+			reason = *why ? slice_cstr(why) : SLICE_NULL;
+	}
 	dest.remote = call->a_src.remote;
 	sip_writer_init(&w, 1024 + (from_b ? from_b->body.len : 0));
 	sip_build_response_head_stamped(&w, call->a_invite, code, reason,
@@ -344,7 +521,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				   contact, sizeof(contact)))
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	if (from_b) {
-		copy_allowed(&w, from_b);
+		/* the A leg's response rules: crossing, removed, added */
+		server = copy_crossing(&w, from_b, r, POLICY_LEG_A, true);
 		/* a redirect is relayed as is: its Contacts cross (§8.1.3.4
 		 * is the caller's business) */
 		if (code >= 300 && code < 400)
@@ -354,7 +532,19 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				sip_build_header_id(&w, SIP_HDR_CONTACT,
 						    h->value);
 	}
-	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	(void)add_route_headers(&w, call, POLICY_LEG_A, true); /* logged */
+	if (code == 503 && !from_b) {			       /* §21.5.4 */
+		char ra[16];
+
+		snprintf(ra, sizeof(ra), "%u",
+			 call->hunt.retry_after
+				 ? (unsigned)call->hunt.retry_after
+				 : 5u);
+		sip_build_header_id(&w, SIP_HDR_RETRY_AFTER, slice_cstr(ra));
+	}
+	if (!server &&
+	    !policy_header_removed(r, POLICY_LEG_A, true, SLICE_LIT("Server")))
+		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	if (from_b && from_b->body.len) {
 		const struct sip_hdr *h =
 			sip_msg_hdr(from_b, SIP_HDR_CONTENT_TYPE);
@@ -377,6 +567,7 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		if (buf)
 			call_2xx_start(call, LEG_A, code, buf, len,
 				       &call->ref[TXP_A_INVITE], NULL);
+		call_hunt_answered(call); /* call_route.c */
 	}
 	sip_writer_free(&w);
 	return err;
@@ -427,7 +618,8 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 						   .cseq = cseq },
 			     NULL);
 	/* RFC 3326: the reason a leg ended crosses with the BYE, or the
-	 * one duet ended it for */
+	 * one duet ended it for (dialog gone, drain, no ACK, maximum
+	 * duration) */
 	if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
 	else if (call->end_reason && !strcmp(method, "BYE"))
@@ -533,11 +725,18 @@ int call_send_bye(struct call *call, bool to_a,
 			   to_a ? TXP_BYE_A : TXP_BYE_B, NULL, NULL, NULL);
 }
 
-/* §9.1: the CANCEL repeats the INVITE's Request-URI, Call-ID, To, From,
- * CSeq number and top Via (same branch) and its Route headers. */
 int call_send_cancel_b(struct call *call)
 {
-	const struct sip_msg *r = call->b_invite;
+	return call_send_cancel_of(call, call->b_invite, &call->b_dest, true);
+}
+
+/* §9.1: the CANCEL repeats the INVITE's Request-URI, Call-ID, To, From,
+ * CSeq number and top Via (same branch) and its Route headers. track:
+ * the call's CANCEL (its transaction is the call's), else the CANCEL of
+ * an abandoned hunt attempt, left to run on its own. */
+int call_send_cancel_of(struct call *call, const struct sip_msg *r,
+			const struct tp_dest *dest, bool track)
+{
 	struct sip_msg *m = NULL;
 	struct sip_writer w;
 	char num[24];
@@ -555,14 +754,16 @@ int call_send_cancel_b(struct call *call)
 	for (const struct sip_hdr *h = sip_msg_hdr(r, SIP_HDR_ROUTE); h;
 	     h = sip_msg_hdr_next(r, h))
 		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
-	if (call->cancel_reason && !strpbrk(call->cancel_reason, "\r\n"))
+	if (track && call->cancel_reason &&
+	    !strpbrk(call->cancel_reason, "\r\n"))
 		sip_build_header_id(&w, SIP_HDR_REASON,
 				    slice_cstr(call->cancel_reason));
 	err = finish_parse(&w, NULL, &m);
 	if (!err)
-		err = sip_tx_client_new(&call->ref[TXP_CANCEL_B].tx,
-					call->owner->env.txl, m, &call->b_dest,
-					&call->ref[TXP_CANCEL_B]);
+		err = sip_tx_client_new(
+			track ? &call->ref[TXP_CANCEL_B].tx : NULL,
+			call->owner->env.txl, m, dest,
+			track ? &call->ref[TXP_CANCEL_B] : NULL);
 	sip_msg_unref(m);
 	return err;
 }

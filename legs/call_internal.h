@@ -8,6 +8,8 @@
 #include "duet/dialog.h"
 #include "duet/sip_build.h"
 
+#include "call_route.h"
+
 #define CALLS_BUCKETS 16384 /* a power of two */
 
 /* What a transaction of a call is for; its tx_arg is &call->ref[purpose],
@@ -144,6 +146,10 @@ struct call {
 	struct tp_dest b_ack_dest;
 
 	struct wheel_timer ring_timer;
+
+	/* the policy's decision and the hunt along its targets
+	 * (call_route.c) */
+	struct call_hunt hunt;
 };
 
 struct calls {
@@ -153,7 +159,11 @@ struct calls {
 	uint64_t next_id;
 	struct call *by_a[CALLS_BUCKETS];
 	struct call *by_b[CALLS_BUCKETS];
-	struct txref orphan; /* TXP_ORPHAN */
+	struct txref orphan;		       /* TXP_ORPHAN */
+	struct call_route_counts route_counts; /* call_route.c */
+	/* dry run (call_route_dry_run): no transport, this local address */
+	bool dry;
+	struct tp_addr dry_local;
 };
 
 /* call.c */
@@ -181,12 +191,18 @@ void mid_end_pending(struct call *call);
 bool mid_pending(const struct call *call);
 void mid_2xx_timeout(struct relay *r);
 void mid_free_all(struct call *call);
+void call_index_b(struct call *call);
+void call_set_state(struct call *call, enum call_state next,
+		    enum call_event ev);
+void call_settle(struct call *call);
 
 /* call_build.c: messages of a call */
 int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
 		  struct tp_dest *out);
 int call_build_b_invite(struct call *call, const char *target,
-			struct sip_msg **out);
+			const struct tp_dest *dest, struct sip_msg **out);
+int call_send_cancel_of(struct call *call, const struct sip_msg *inv,
+			const struct tp_dest *dest, bool track);
 int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		  const struct sip_msg *from_b);
 int call_send_b_ack(struct call *call, const struct sip_msg *a_ack);

@@ -24,6 +24,7 @@
 #include "duet/wheel.h"
 
 struct calls;
+struct resolver;
 
 /** Decides where a new call goes (the policy's job; a fixed route until
  * the policy module lands). Fills *d; returns 0 or an errno. */
@@ -48,6 +49,9 @@ struct calls_config {
 
 void calls_config_default(struct calls_config *cfg);
 
+/** A new configuration for calls started from now on (a reload). */
+void calls_set_config(struct calls *c, const struct calls_config *cfg);
+
 /** What the call layer needs from its event loop (all borrowed). */
 struct calls_env {
 	struct txl *txl;
@@ -56,6 +60,9 @@ struct calls_env {
 	struct leg_ident *ident;
 	calls_route_fn *route;
 	void *route_arg;
+	/* RFC 3263 for host-name targets (optional: without it, only
+	 * numeric targets are reached) */
+	struct resolver *resolver;
 };
 
 struct calls_stats {
@@ -101,5 +108,20 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg);
 void calls_shutdown(struct calls *c);
 
 void calls_stats(const struct calls *c, struct calls_stats *out);
+
+/**
+ * The dry run of `duet route`: the B-leg INVITE the call layer would send
+ * for invite (from src) under the relay decision d to its target number
+ * `target`, with the route's rewrites and header rules, without any
+ * network: Via and Contact name local, identifiers (Call-ID, tags,
+ * branch) come from a leg_ident seeded with seed (0: 1), so the output
+ * is the same on every run. A host-name target is not resolved. Sets
+ * *out (duet_free() it) and *len. 0, EINVAL (not a relay, no such
+ * target), ENOMEM, or the error that would refuse the target.
+ */
+int calls_dry_run_b_invite(const struct policy_decision *d,
+			   struct sip_msg *invite, const struct tp_source *src,
+			   const struct tp_addr *local, uint64_t seed,
+			   size_t target, char **out, size_t *len);
 
 #endif /* DUET_CALL_H */

@@ -5,6 +5,10 @@
 #   run.sh DUET_BINARY UAC_SCENARIO [-t u1|t1] [-m|-calls CALLS] [-6]
 #          [-uas UAS_SCENARIO] [-timers 'JSON'] [-key NAME VALUE]...
 #          [-uac_opt ARG]... [-uas_opt ARG]...
+#          [-config TEMPLATE] [-uas2 UAS_SCENARIO] [-uas_calls N]
+#          [-uas2_calls N] [-uas2_opt ARG]... [-reload TEMPLATE]
+#          [-reload_at SECONDS] [-expect_log REGEX]...
+#          [-reject_log REGEX]... [-reload_when REGEX] [-dns NAME]
 #   -t        SIPp transport, u1 (UDP, default) or t1 (TCP); the callee
 #             uses the same one
 #   -m/-calls calls the caller places and the callee answers (default 1)
@@ -29,6 +33,25 @@
 #             a new INVITE that must get 503); it must exit 0 too
 #   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
 #             (e.g. -nr: every retransmission reaches the scenario)
+#   -config   duet's routes from a JSON template (tests/e2e/conf_*.json)
+#             instead of the default route; the placeholders @IP@ (the
+#             loopback address, IPv6 in brackets), @PROTO@ (udp or tcp),
+#             @UAS_PORT@ and @UAS2_PORT@ (the callees' ports) are
+#             replaced; run.sh sets listen and log_level (and -timers)
+#   -uas2     a second SIPp callee (its own free port, @UAS2_PORT@)
+#   -uas_calls / -uas2_calls  calls each callee takes (default: -m)
+#   -uas2_opt one more SIPp argument for the second callee
+#   -reload   SECONDS (-reload_at, default 1) after the caller starts,
+#             duet's configuration file is replaced by this template and
+#             duet gets SIGHUP
+#   -reload_when  reload once duet's log matches this regular expression
+#             (at most 20 s) instead of after -reload_at seconds
+#   -dns      run tests/e2e/dns_server.py on a free port, answering NAME
+#             with the loopback address (A only), and point duet at it
+#             (DUET_DNS_SERVER); templates may use the name (IPv4 only)
+#   -expect_log  a regular expression (grep -E) duet's log must match
+#   -reject_log  a regular expression duet's log must not match
+#   (templates may also name @FREE_PORT@: a port nothing listens on)
 # Passes when the caller's SIPp exits 0 (every call passed its checks), the
 # callee's SIPp (with -uas) exits 0, and duet stops cleanly on SIGTERM; on
 # failure the tails of all logs are printed. Every wait is bounded. With
@@ -46,10 +69,21 @@ uas_idle=0
 uas_transport=
 sigterm_ms=
 after_sigterm=
+uas2=
 timers=
 keys=()
 uac_opts=()
 uas_opts=()
+uas2_opts=()
+config_tmpl=
+reload_tmpl=
+reload_at=1
+reload_when=
+uas_calls=
+uas2_calls=
+expect_logs=()
+reject_logs=()
+dns_name=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-t) transport=$2; shift 2 ;;
@@ -64,6 +98,17 @@ while [ $# -gt 0 ]; do
 	-key) keys+=(-key "$2" "$3"); shift 3 ;;
 	-uac_opt) uac_opts+=("$2"); shift 2 ;;
 	-uas_opt) uas_opts+=("$2"); shift 2 ;;
+	-uas2) uas2=$2; shift 2 ;;
+	-uas2_opt) uas2_opts+=("$2"); shift 2 ;;
+	-uas_calls) uas_calls=$2; shift 2 ;;
+	-uas2_calls) uas2_calls=$2; shift 2 ;;
+	-config) config_tmpl=$2; shift 2 ;;
+	-reload) reload_tmpl=$2; shift 2 ;;
+	-reload_at) reload_at=$2; shift 2 ;;
+	-reload_when) reload_when=$2; shift 2 ;;
+	-expect_log) expect_logs+=("$2"); shift 2 ;;
+	-reject_log) reject_logs+=("$2"); shift 2 ;;
+	-dns) dns_name=$2; shift 2 ;;
 	*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -87,6 +132,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 duet_pid=
 uas_pid=
+uas2_pid=
+uas2_port=
+reload_pid=
+[ -n "$uas_calls" ] || uas_calls=$calls
+case "$config_tmpl" in '' | /*) ;; *) config_tmpl=$here/$config_tmpl ;; esac
+case "$reload_tmpl" in '' | /*) ;; *) reload_tmpl=$here/$reload_tmpl ;; esac
+[ -n "$uas2_calls" ] || uas2_calls=$calls
 # stop PID: TERM (timeout(1) passes it on to SIPp), KILL after 2 s
 stop() {
 	kill -TERM "$1" 2>/dev/null || return 0
@@ -96,8 +148,12 @@ stop() {
 	done
 	kill -9 "$1" 2>/dev/null || true
 }
+dns_pid=
 cleanup() {
+	[ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null
+	[ -n "$reload_pid" ] && kill "$reload_pid" 2>/dev/null
 	[ -n "$uas_pid" ] && stop "$uas_pid"
+	[ -n "$uas2_pid" ] && stop "$uas2_pid"
 	[ -n "$duet_pid" ] && kill -9 "$duet_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -177,7 +233,8 @@ dump() {
 	local f
 	[ -f "$work/duet.json" ] && { echo "--- duet config"; cat "$work/duet.json"; }
 	for f in sipp.out sipp_errors.log sipp_messages.log uas.out \
-		uas_errors.log uas_messages.log; do
+		uas_errors.log uas_messages.log uas2.out uas2_errors.log \
+		uas2_messages.log; do
 		[ -s "$work/$f" ] || continue
 		echo "--- $f"; tail -n 60 "$work/$f"
 	done
@@ -185,29 +242,60 @@ dump() {
 	return 0
 }
 
-# the callee first: duet's route must lead somewhere when the first call
-# arrives (three tries, should its port be taken meanwhile)
-if [ -n "$uas" ]; then
+# start_callee NAME SCENARIO CALLS OPTS...: a SIPp callee on a free port
+# (three tries, should its port be taken meanwhile); sets callee_pid and
+# callee_port; logs in $work/NAME*
+start_callee() {
+	local name=$1 scen=$2 n=$3
+	shift 3
 	for try in 1 2 3; do
-		uas_port=$(free_port)
-		rm -f "$work"/uas*
-		timeout 75 sipp -sf "$here/$uas" -t "$uas_t" -i "$ip" \
-			-p "$uas_port" -m "$calls" -timeout 60s -timeout_error \
-			-nostdin -trace_err -error_file "$work/uas_errors.log" \
-			-trace_msg -message_file "$work/uas_messages.log" \
-			${keys[@]+"${keys[@]}"} ${uas_opts[@]+"${uas_opts[@]}"} \
-			>"$work/uas.out" 2>&1 &
-		uas_pid=$!
-		wait_listen "$uas_proto" "$uas_port" "$uas_pid" && break
-		stop "$uas_pid"
-		wait "$uas_pid" 2>/dev/null || true
-		uas_pid=
-		if [ "$try" = 3 ] || ! grep -qi "bind" "$work/uas.out"; then
-			echo "e2e $uac: the callee SIPp ($uas) did not start"
+		callee_port=$(free_port)
+		rm -f "$work/$name".out "$work/$name"_*.log
+		timeout 75 sipp -sf "$here/$scen" -t "$uas_t" -i "$ip" \
+			-p "$callee_port" -m "$n" -timeout 60s -timeout_error \
+			-nostdin -trace_err -error_file "$work/${name}_errors.log" \
+			-trace_msg -message_file "$work/${name}_messages.log" \
+			${keys[@]+"${keys[@]}"} "$@" \
+			>"$work/$name.out" 2>&1 &
+		callee_pid=$!
+		wait_listen "$uas_proto" "$callee_port" "$callee_pid" && return 0
+		stop "$callee_pid"
+		wait "$callee_pid" 2>/dev/null || true
+		callee_pid=
+		if [ "$try" = 3 ] || ! grep -qi "bind" "$work/$name.out"; then
+			echo "e2e $uac: the callee SIPp ($scen) did not start"
 			dump
 			exit 1
 		fi
 	done
+}
+
+dead_port=$(free_port)
+
+# a DNS server of the test's own (-dns)
+if [ -n "$dns_name" ]; then
+	dns_port=$(free_port)
+	python3 "$here/dns_server.py" "$ip" "$dns_port" "$dns_name" "$ip" \
+		>"$work/dns.out" 2>&1 &
+	dns_pid=$!
+	wait_listen udp "$dns_port" "$dns_pid" || {
+		echo "e2e $uac: the DNS server did not start"
+		exit 1
+	}
+	export DUET_DNS_SERVER="$ip:$dns_port"
+fi
+
+# the callees first: duet's route must lead somewhere when the first call
+# arrives
+if [ -n "$uas" ]; then
+	start_callee uas "$uas" "$uas_calls" ${uas_opts[@]+"${uas_opts[@]}"}
+	uas_pid=$callee_pid
+	uas_port=$callee_port
+fi
+if [ -n "$uas2" ]; then
+	start_callee uas2 "$uas2" "$uas2_calls" ${uas2_opts[@]+"${uas2_opts[@]}"}
+	uas2_pid=$callee_pid
+	uas2_port=$callee_port
 fi
 
 # duet's configuration; with a callee, a default route to it and the timers
@@ -225,24 +313,45 @@ if [ "${DUET_VALGRIND:-0}" = 1 ]; then
 		--show-leak-kinds=all --errors-for-leak-kinds=all
 		--error-exitcode=99)
 fi
-for try in 1 2 3; do
-	port=$(free_port)
-	if ! python3 - "$ip" "$port" "$target" "$timers" >"$work/duet.json" <<'PY'; then
+# make_config [TEMPLATE]: duet's configuration on stdout: listen on $port,
+# the routes of TEMPLATE (placeholders replaced) or a default route to the
+# callee, -timers, log_level
+make_config() {
+	python3 - "$ip" "$port" "$target" "$timers" "${1:-}" "$uri_host" \
+		"$proto" "${uas_port:-0}" "${uas2_port:-0}" "$dead_port" <<'PY'
 import json, sys
-ip, port, target, timers = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-cfg = {"listen": [{"transport": "udp", "address": ip, "port": port},
-                  {"transport": "tcp", "address": ip, "port": port}]}
-if target:
+ip, port, target, timers, tmpl = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+uri_host, proto, uas_port, uas2_port, dead_port = sys.argv[6:11]
+cfg = {}
+if tmpl:
+    text = open(tmpl).read()
+    for k, v in (("@IP@", uri_host), ("@PROTO@", proto),
+                 ("@UAS_PORT@", uas_port), ("@UAS2_PORT@", uas2_port),
+                 ("@FREE_PORT@", dead_port)):
+        text = text.replace(k, v)
+    try:
+        cfg = json.loads(text)
+    except ValueError:
+        print(text)  # a broken template stays broken (reload tests)
+        sys.exit(0)
+elif target:
     cfg["routes"] = [{"name": "default", "targets": [{"uri": target}]}]
+cfg["listen"] = [{"transport": "udp", "address": ip, "port": port},
+                 {"transport": "tcp", "address": ip, "port": port}]
 if timers.strip():
     frag = timers.strip()
     try:
-        cfg["timers"] = json.loads(frag if frag.startswith("{") else "{" + frag + "}")
+        cfg.setdefault("timers", {}).update(json.loads(frag if frag.startswith("{") else "{" + frag + "}"))
     except ValueError as e:
         sys.exit("run.sh: -timers is not a JSON object or its members: %s (%s)" % (timers, e))
-cfg["log_level"] = "debug" if target else "info"
+cfg["log_level"] = "debug" if (target or tmpl) else "info"
 print(json.dumps(cfg, indent=2))
 PY
+}
+
+for try in 1 2 3; do
+	port=$(free_port)
+	if ! make_config "$config_tmpl" >"$work/duet.json"; then
 		exit 2
 	fi
 	${runner[@]+"${runner[@]}"} "$duet" -c "$work/duet.json" 2>"$work/duet.log" &
@@ -284,6 +393,24 @@ if [ -n "$sigterm_ms" ]; then
 	signaller=$!
 fi
 
+# a configuration reload under the running caller (-reload)
+if [ -n "$reload_tmpl" ]; then
+	make_config "$reload_tmpl" >"$work/reload.json" || exit 2
+	(
+		if [ -n "$reload_when" ]; then
+			for _ in $(seq 1 200); do
+				grep -qE -- "$reload_when" "$work/duet.log" && break
+				sleep 0.1
+			done
+		else
+			sleep "$reload_at"
+		fi
+		cp "$work/reload.json" "$work/duet.json.new"
+		mv "$work/duet.json.new" "$work/duet.json"
+		kill -HUP "$duet_pid"
+	) &
+	reload_pid=$!
+fi
 # the caller (a new port if SIPp cannot bind its own: exit status 254)
 for try in 1 2 3; do
 	sipp_port=$(free_port)
@@ -324,6 +451,13 @@ elif [ -n "$uas" ]; then
 	uas_status=$waited
 	uas_pid=
 fi
+uas2_status=0
+if [ -n "$uas2" ]; then
+	wait_pid "$uas2_pid" 20
+	uas2_status=$waited
+	uas2_pid=
+fi
+[ -n "$reload_pid" ] && { wait "$reload_pid" 2>/dev/null || true; reload_pid=; }
 
 kill -TERM "$duet_pid" 2>/dev/null || true
 limit=15
@@ -346,10 +480,27 @@ if [ "$duet_status" = 0 ] && ! grep -q "exit: 0 allocations left" "$work/duet.lo
 	duet_status=97
 fi
 
+log_status=0
+for re in ${expect_logs[@]+"${expect_logs[@]}"}; do
+	if ! grep -qE -- "$re" "$work/duet.log"; then
+		echo "e2e: duet's log has no line matching: $re"
+		log_status=1
+	fi
+done
+for re in ${reject_logs[@]+"${reject_logs[@]}"}; do
+	if grep -qE -- "$re" "$work/duet.log"; then
+		echo "e2e: duet's log has a line it must not have: $re"
+		grep -E -- "$re" "$work/duet.log" | head -3
+		log_status=1
+	fi
+done
+
 callee_st=none
 [ -n "$uas" ] && callee_st=$uas_status
-what="$uac${uas:+ -> $uas} ($transport, IPv$family, $calls calls)"
-if [ "$status" != 0 ] || [ "$uas_status" != 0 ] || [ "$duet_status" != 0 ]; then
+[ -n "$uas2" ] && callee_st="$callee_st, second callee sipp exit $uas2_status"
+what="$uac${uas:+ -> $uas}${uas2:+ + $uas2}${config_tmpl:+ [$(basename "$config_tmpl")]} ($transport, IPv$family, $calls calls)"
+if [ "$status" != 0 ] || [ "$uas_status" != 0 ] || [ "$uas2_status" != 0 ] ||
+	[ "$duet_status" != 0 ] || [ "$log_status" != 0 ]; then
 	echo "e2e $what: caller sipp exit $status, callee sipp exit $callee_st, duet exit $duet_status"
 	dump
 	exit 1
