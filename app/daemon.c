@@ -56,7 +56,8 @@ struct daemon {
 	bool draining;
 	struct wheel_timer drain_timer;
 	struct wheel_timer trim_timer;
-	unsigned trim_peak; /* most live transactions since the last trim */
+	unsigned trim_peak; /* most live transactions of this burst */
+	unsigned trim_prev; /* live transactions at the last look */
 	struct event *stop_check;
 	uint64_t answered, absorbed, bad;
 };
@@ -300,23 +301,29 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
  * After a burst, the memory of ended transactions and calls goes back to
  * the allocator, which keeps it: malloc_trim hands whole free pages back
  * to the system, so a daemon that carried a peak does not stay that big.
- * Only once the load has fallen (live transactions under half their peak
- * since the last trim): under steady load the pages would be faulted in
- * again at once, and the trim walks the heap.
+ * Only while the load falls (live transactions down a quarter since the
+ * last look, or under half their peak since the last trim): under steady
+ * load the pages would be faulted in again at once, and a trim walks the
+ * heap.
  */
-#define TRIM_EVERY_MS 5000
+#define TRIM_EVERY_MS 2000
 #define TRIM_MIN_PEAK 2000 /* transactions; smaller peaks are not worth it */
 
 static void on_trim(struct wheel_timer *t, void *arg)
 {
 	struct daemon *d = arg;
 	struct txl_stats xs;
+	bool falling;
 
 	txl_stats(d->txl, &xs);
 	if (xs.live > d->trim_peak)
 		d->trim_peak = xs.live;
-	if (d->trim_peak >= TRIM_MIN_PEAK && xs.live < d->trim_peak / 2) {
-		d->trim_peak = xs.live;
+	falling = (uint64_t)xs.live * 4 < (uint64_t)d->trim_prev * 3 ||
+		  xs.live < d->trim_peak / 2;
+	d->trim_prev = xs.live;
+	if (d->trim_peak >= TRIM_MIN_PEAK && falling) {
+		if (xs.live == 0)
+			d->trim_peak = 0; /* the burst is over */
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif

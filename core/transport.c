@@ -386,10 +386,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		for (int i = 0; i < n; i++) {
 			src.remote.len = mm[i].msg_hdr.msg_namelen;
-			memcpy(&src.remote.ss, &from[i],
-			       src.remote.len <= sizeof(from[i])
-				       ? src.remote.len
-				       : sizeof(from[i]));
+			if (src.remote.len > sizeof(src.remote.ss))
+				continue; /* neither IPv4 nor IPv6 */
+			memcpy(&src.remote.ss, &from[i], src.remote.len);
 			t->stats.rx_bytes += mm[i].msg_len;
 			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src);
 		}

@@ -346,6 +346,8 @@ static void call_slim(struct call *call)
 	duet_free(call->cancel_reason);
 	call->cancel_reason = NULL;
 	call_hunt_slim(call);
+	LOG_DEBUG("call %llu [%s]: setup over, keeping the dialogs only",
+		  (unsigned long long)call->id, call->route);
 }
 
 /* Free a terminated call, or slim a settled one. Entry points call this

@@ -33,14 +33,13 @@ static void on_duration(struct wheel_timer *t, void *arg);
 
 void call_hunt_init(struct call *call)
 {
-	policy_decision_init(&call->hunt.dec);
 	call->hunt.cur = -1;
 	wheel_timer_init(&call->hunt.duration, on_duration, call);
 }
 
 const struct policy_route *call_rule(const struct call *call)
 {
-	return call->hunt.dec.rule;
+	return call->hunt.dec ? call->hunt.dec->rule : call->hunt.rule;
 }
 
 struct policy_source call_policy_source(const struct call *call)
@@ -89,7 +88,7 @@ void call_route_counts_free(struct call_route_counts *rc)
 static bool has_more(const struct call_hunt *h)
 {
 	return (h->addrs && h->addr_next < h->addrs->n) ||
-	       h->next < h->dec.target_count;
+	       (h->dec && h->next < h->dec->target_count);
 }
 
 /* One B-leg INVITE transaction to the current target at dest. */
@@ -97,7 +96,7 @@ static int send_attempt(struct call *call, const struct tp_dest *dest)
 {
 	struct calls *c = call->owner;
 	struct call_hunt *h = &call->hunt;
-	const char *target = h->dec.targets[h->cur].uri;
+	const char *target = h->dec->targets[h->cur].uri;
 	struct sip_msg *m = NULL;
 	char a[64];
 	int err = call_build_b_invite(call, target, dest, &m);
@@ -171,10 +170,10 @@ static int hunt_next(struct call *call)
 		}
 		duet_free(h->addrs);
 		h->addrs = NULL;
-		if (h->next >= h->dec.target_count)
+		if (!h->dec || h->next >= h->dec->target_count)
 			return last;
 		h->cur = (int)h->next++;
-		target = h->dec.targets[h->cur].uri;
+		target = h->dec->targets[h->cur].uri;
 		err = sip_uri_parse(&uri, slice_cstr(target), NULL);
 		if (!err)
 			err = call_uri_dest(&uri, SIP_PROTO_UDP, &dest);
@@ -272,10 +271,14 @@ uint16_t call_hunt_begin(struct call *call, struct policy_decision *d)
 	struct call_route_count *rc;
 	int err;
 
-	h->dec = *d;
+	/* the heap, not the pool: call_hunt_slim frees it */
+	h->dec = duet_malloc(sizeof(*h->dec));
+	if (!h->dec)
+		return 503;
+	*h->dec = *d;
 	policy_decision_init(d);
 	h->have_dec = true;
-	lim = h->dec.rule ? policy_route_limits(h->dec.rule) : NULL;
+	lim = h->dec->rule ? policy_route_limits(h->dec->rule) : NULL;
 	rc = route_count(call->owner, call->route);
 	if (lim && lim->max_calls && rc && rc->n >= lim->max_calls) {
 		LOG_INFO("call %llu [%s]: over the route's %u concurrent calls",
@@ -311,12 +314,13 @@ enum call_event call_hunt_failed(struct call *call, struct sip_msg *resp,
 	*relay = resp;
 	/* §9.2: once the caller CANCELled (terminating) its 487 comes
 	 * from the callee or from duet, never from a later target */
-	if (!h->have_dec || call->a_final || call->state == CALL_TERMINATING ||
-	    call->state == CALL_READY || call->state == CALL_TERMINATED)
+	if (!h->have_dec || !h->dec || call->a_final ||
+	    call->state == CALL_TERMINATING || call->state == CALL_READY ||
+	    call->state == CALL_TERMINATED)
 		return plain;
 	keep_best(call, resp, ring);
-	on = resp ? policy_failover_on_code(h->dec.rule, resp->status)
-		  : policy_failover_on_timeout(h->dec.rule);
+	on = resp ? policy_failover_on_code(h->dec->rule, resp->status)
+		  : policy_failover_on_timeout(h->dec->rule);
 	if (on && has_more(h)) {
 		LOG_INFO("call %llu [%s]: attempt %u %s %u: next target",
 			 (unsigned long long)call->id, call->route, h->attempts,
@@ -354,7 +358,7 @@ static void on_resolved(int err, const struct resolve_result *res, void *arg)
 	} else {
 		LOG_WARN("call %llu [%s]: %s: no address: %s",
 			 (unsigned long long)call->id, call->route,
-			 h->dec.targets[h->cur].uri, duet_strerror(err));
+			 h->dec->targets[h->cur].uri, duet_strerror(err));
 	}
 	e = hunt_next(call);
 	if (!e)
@@ -403,15 +407,21 @@ void call_hunt_slim(struct call *call)
 {
 	struct call_hunt *h = &call->hunt;
 
-	for (size_t i = 0; i < h->dec.target_count; i++) {
-		duet_free(h->dec.targets[i].uri);
-		h->dec.targets[i].uri = NULL;
-	}
-	h->dec.target_count = 0;
 	h->next = 0;
 	h->best = sip_msg_unref(h->best);
 	duet_free(h->addrs);
 	h->addrs = NULL;
+	/* a held call keeps no heap allocation of its own (each would pin
+	 * a page of its setup's freed memory): call->route has the name;
+	 * the rule and the policy reference stay */
+	if (h->dec) {
+		h->rule = h->dec->rule;
+		h->policy = h->dec->policy;
+		h->dec->policy = NULL;
+		policy_decision_clear(h->dec);
+		duet_free(h->dec);
+		h->dec = NULL;
+	}
 }
 
 void call_hunt_clear(struct call *call)
@@ -432,7 +442,12 @@ void call_hunt_clear(struct call *call)
 			rc->n--;
 		h->counted = false;
 	}
-	policy_decision_clear(&h->dec);
+	if (h->dec) {
+		policy_decision_clear(h->dec);
+		duet_free(h->dec);
+		h->dec = NULL;
+	}
+	h->policy = policy_unref(h->policy);
 	h->have_dec = false;
 }
 
@@ -484,7 +499,8 @@ int calls_dry_run_b_invite(const struct policy_decision *d,
 	call->a_src = *src;
 	call->a_src.conn = NULL;
 	leg_ident_tag(&ident, call->a_tag); /* as a real call would */
-	call->hunt.dec = *d;		    /* borrowed: never cleared here */
+	/* borrowed: never cleared here */
+	call->hunt.dec = (struct policy_decision *)d;
 	call->hunt.cur = (int)target;
 	snprintf(call->route, sizeof(call->route), "%s",
 		 d->route ? d->route : "");

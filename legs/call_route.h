@@ -22,7 +22,10 @@ struct calls;
 
 struct call_hunt {
 	/* the decision: policy reference, route, targets in hunt order */
-	struct policy_decision dec;
+	struct policy_decision *dec;	 /* while the call is set up; NULL
+					    once call_hunt_slim kept only: */
+	const struct policy_route *rule; /* the deciding route */
+	struct policy *policy;		 /* its policy (a reference) */
 	bool have_dec;
 	unsigned next;	     /* the next target to try */
 	int cur;	     /* the target being tried, -1: none yet */

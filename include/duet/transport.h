@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "duet/clock.h"
@@ -37,7 +38,14 @@ int sip_proto_from(struct slice token, enum sip_proto *out);
 
 /** A socket address. */
 struct tp_addr {
-	struct sockaddr_storage ss;
+	/* IPv4 or IPv6 only: 28 bytes, not sockaddr_storage's 128 (calls
+	 * and transactions hold several). ss_family overlays the family
+	 * both sockaddr types start with. */
+	union {
+		sa_family_t ss_family;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} ss;
 	socklen_t len;
 };
 
