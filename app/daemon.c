@@ -7,7 +7,8 @@
  * calls over the calls-per-second limits 503 with Retry-After (§21.5.4);
  * OPTIONS to duet gets 200 with its
  * capabilities (§11);
- * other out-of-dialog methods get 501 until their issues land. SIGTERM or
+ * other out-of-dialog methods get 501 (REGISTER and SUBSCRIBE have issues
+ * of their own). SIGTERM or
  * SIGINT: new calls get 503, calls in progress have the drain time, then
  * are ended on both legs. SIGHUP: the configuration file is compiled
  * again; new calls follow it, calls in progress keep the policy they
@@ -36,7 +37,11 @@
 #include "duet/sip_build.h"
 #include "duet/sip_tx.h"
 
-#define DUET_ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
+/* what duet handles in a dialog too (legs/call_mid.c relays the rest of
+ * the list; REFER is understood and refused by default) */
+#define DUET_ALLOW                                                             \
+	"INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY, "   \
+	"REFER"
 
 struct daemon {
 	struct event_base *base;

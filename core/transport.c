@@ -102,6 +102,26 @@ void transport_free(struct transport *t)
 
 /* A nonblocking socket bound to addr; *bound gets the real address.
  * IPv6 sockets are IPv6-only so 0.0.0.0:p and [::]:p can coexist. */
+/*
+ * A UDP listener takes every datagram of every call on one socket: the
+ * default receive buffer (about 200 KB) overflows during a stall of a few
+ * milliseconds at a few thousand calls per second, and each datagram lost
+ * there comes back as a retransmission 500 ms later. Ask for 4 MiB
+ * (beyond net.core.rmem_max when allowed: SO_RCVBUFFORCE needs
+ * CAP_NET_ADMIN); what the system grants is enough, so no error.
+ */
+#define UDP_BUFFER_BYTES (4 * 1024 * 1024)
+
+static void udp_buffers(int fd)
+{
+	int n = UDP_BUFFER_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &n, sizeof(n)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &n, sizeof(n)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+}
+
 static int bind_socket(const struct tp_addr *addr, int type, int *fd_out,
 		       struct tp_addr *bound)
 {
@@ -115,6 +135,8 @@ static int bind_socket(const struct tp_addr *addr, int type, int *fd_out,
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
 	    bind(fd, (const struct sockaddr *)&addr->ss, addr->len))
 		goto fail;
+	if (type == SOCK_DGRAM)
+		udp_buffers(fd);
 	memset(bound, 0, sizeof(*bound));
 	bound->len = sizeof(bound->ss);
 	if (getsockname(fd, (struct sockaddr *)&bound->ss, &bound->len))

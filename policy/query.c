@@ -238,15 +238,23 @@ static struct policy_method_rule default_rule(enum method_row row,
 
 	switch (row) {
 	case MR_INVITE:
+	case MR_REINVITE:
 	case MR_ACK:
 	case MR_BYE:
 	case MR_CANCEL:
+	case MR_UPDATE:
+	case MR_INFO:
+	case MR_MESSAGE:
+	case MR_NOTIFY:
 		return relay;
 	case MR_OPTIONS:
-		return in_dialog ? r501
+		return in_dialog ? relay
 				 : (struct policy_method_rule){
 					   POLICY_METHOD_ANSWER, 200, NULL
 				   };
+	case MR_PRACK: /* no reliable provisional is sent yet (RFC 3262) */
+		return (struct policy_method_rule){ POLICY_METHOD_REJECT, 481,
+						    NULL };
 	case MR_REFER:
 		return (struct policy_method_rule){ POLICY_METHOD_REJECT, 403,
 						    NULL };

@@ -100,11 +100,27 @@ fi
 # many calls held open: as many descriptors as allowed (UDP needs one)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
+# Socket buffers: at a few thousand calls per second the kernel's default
+# UDP buffer limit (net.core.rmem_max, about 200 KB) loses datagrams in
+# every process's socket during a stall of milliseconds, and each loss is
+# a retransmission counted against the step. When allowed (root), every
+# process gets up to 4 MiB for the run (SIPp -buff_size, Kamailio
+# maxbuffer, duet's own request) and the old limits come back at the end.
+old_rmem= old_wmem=
+if [ -w /proc/sys/net/core/rmem_max ] && [ -w /proc/sys/net/core/wmem_max ]; then
+	old_rmem=$(cat /proc/sys/net/core/rmem_max)
+	old_wmem=$(cat /proc/sys/net/core/wmem_max)
+	echo 4194304 >/proc/sys/net/core/rmem_max
+	echo 4194304 >/proc/sys/net/core/wmem_max
+fi
+
 tmp=$(mktemp -d /tmp/bench-cps.XXXXXX)
 pids=()
 cleanup() {
 	local p all
 	trap - EXIT INT TERM
+	[ -n "$old_rmem" ] && echo "$old_rmem" >/proc/sys/net/core/rmem_max
+	[ -n "$old_wmem" ] && echo "$old_wmem" >/proc/sys/net/core/wmem_max
 	# what this script started: the targets, the callees, and the background
 	# jobs (a subshell running `timeout sipp`); each with its children
 	# shellcheck disable=SC2207 # PIDs: no spaces
@@ -270,7 +286,10 @@ stop_target() {
 start_uas() {
 	local f=$tmp/uas.$1.csv
 	rm -f "$f"
+	# -buff_size: the rig's own sockets get 4 MiB buffers (SIPp's
+	# default lost datagrams at 3000 calls/s, counted against the target)
 	sipp -sf "$here/uas.xml" -t u1 -i 127.0.0.1 -p "$p_uas" -nostdin -l 200000 \
+		-buff_size 4194304 \
 		-timeout "${2:-600}s" -trace_stat -stf "$f" -fd 1 \
 		-trace_err -error_file "$tmp/uas.$1.err" -max_log_size 1000000 \
 		>/dev/null 2>&1 &
@@ -309,7 +328,7 @@ run_uac() {
 	local dbg=()
 	[ "${CPS_DEBUG:-0}" = 1 ] && dbg=(-trace_calldebug -calldebug_file
 		"$tmp/uac.$tag.calldebug" -max_log_size 20000000)
-	timeout -k 5 "$to" sipp -sf "$sf" -t u1 -i 127.0.0.1 \
+	timeout -k 5 "$to" sipp -sf "$sf" -t u1 -i 127.0.0.1 -buff_size 4194304 \
 		-p "$p_uac" "$addr" -r "$rate" -rp 1000 -m "$calls" "${lim[@]}" \
 		"${dbg[@]}" -nostdin -timeout "${to}s" \
 		-trace_stat -stf "$tmp/uac.$tag.csv" -fd 1 >/dev/null 2>&1 &
