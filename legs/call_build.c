@@ -730,6 +730,27 @@ int call_send_cancel_b(struct call *call)
 	return call_send_cancel_of(call, call->b_invite, &call->b_dest, true);
 }
 
+/* §9.1: a CANCEL repeats its INVITE's Request-URI, Call-ID, To, From,
+ * CSeq number and top Via (same branch) and its Route headers; this
+ * starts w with them. */
+static void cancel_head(struct sip_writer *w, const struct sip_msg *inv)
+{
+	char num[24];
+
+	sip_writer_init(w, 512);
+	sip_build_request_line(w, SLICE_LIT("CANCEL"), inv->ruri.raw);
+	sip_build_header_id(w, SIP_HDR_VIA, inv->vias[0].raw);
+	sip_build_header_id(w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
+	sip_build_header_id(w, SIP_HDR_FROM, inv->from.raw);
+	sip_build_header_id(w, SIP_HDR_TO, inv->to.raw);
+	sip_build_header_id(w, SIP_HDR_CALL_ID, inv->call_id);
+	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)inv->cseq);
+	sip_build_header_id(w, SIP_HDR_CSEQ, slice_cstr(num));
+	for (const struct sip_hdr *h = sip_msg_hdr(inv, SIP_HDR_ROUTE); h;
+	     h = sip_msg_hdr_next(inv, h))
+		sip_build_header_id(w, SIP_HDR_ROUTE, h->value);
+}
+
 /* §9.1: the CANCEL repeats the INVITE's Request-URI, Call-ID, To, From,
  * CSeq number and top Via (same branch) and its Route headers. track:
  * the call's CANCEL (its transaction is the call's), else the CANCEL of
@@ -739,21 +760,9 @@ int call_send_cancel_of(struct call *call, const struct sip_msg *r,
 {
 	struct sip_msg *m = NULL;
 	struct sip_writer w;
-	char num[24];
 	int err;
 
-	sip_writer_init(&w, 512);
-	sip_build_request_line(&w, SLICE_LIT("CANCEL"), r->ruri.raw);
-	sip_build_header_id(&w, SIP_HDR_VIA, r->vias[0].raw);
-	sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
-	sip_build_header_id(&w, SIP_HDR_FROM, r->from.raw);
-	sip_build_header_id(&w, SIP_HDR_TO, r->to.raw);
-	sip_build_header_id(&w, SIP_HDR_CALL_ID, r->call_id);
-	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)r->cseq);
-	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
-	for (const struct sip_hdr *h = sip_msg_hdr(r, SIP_HDR_ROUTE); h;
-	     h = sip_msg_hdr_next(r, h))
-		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+	cancel_head(&w, r);
 	if (track && call->cancel_reason &&
 	    !strpbrk(call->cancel_reason, "\r\n"))
 		sip_build_header_id(&w, SIP_HDR_REASON,
@@ -911,22 +920,11 @@ int call_send_relay_cancel(struct call *call, struct relay *r,
 	const struct sip_hdr *h;
 	struct tp_dest dest;
 	struct sip_writer w;
-	char num[24];
 	int err;
 
 	if (!q || !to->dlg || (err = dialog_dest(to->dlg, to->proto, &dest)))
 		return EINVAL;
-	sip_writer_init(&w, 512);
-	sip_build_request_line(&w, SLICE_LIT("CANCEL"), q->ruri.raw);
-	sip_build_header_id(&w, SIP_HDR_VIA, q->vias[0].raw);
-	sip_build_header_id(&w, SIP_HDR_MAX_FORWARDS, SLICE_LIT("70"));
-	sip_build_header_id(&w, SIP_HDR_FROM, q->from.raw);
-	sip_build_header_id(&w, SIP_HDR_TO, q->to.raw);
-	sip_build_header_id(&w, SIP_HDR_CALL_ID, q->call_id);
-	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)q->cseq);
-	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
-	for (h = sip_msg_hdr(q, SIP_HDR_ROUTE); h; h = sip_msg_hdr_next(q, h))
-		sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);
+	cancel_head(&w, q);
 	if (cancel && (h = sip_msg_hdr(cancel, SIP_HDR_REASON)) &&
 	    !memchr(h->value.p, '\n', h->value.len))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
