@@ -19,8 +19,7 @@ void calls_config_default(struct calls_config *cfg)
 				      .t2 = 4000,
 				      .ring_timeout_ms = 60000,
 				      .ring_timeout_code = 480,
-				      .max_calls = 0,
-				      .refer_policy = CALLS_REFER_REJECT };
+				      .max_calls = 0 };
 }
 
 int calls_new(struct calls **out, const struct calls_env *env,

@@ -9,6 +9,7 @@
  * Retry-After) are decided per leg from what is pending on it.
  */
 #include "call_internal.h"
+#include "call_route.h"
 
 #include <event2/util.h>
 #include <stdio.h>
@@ -116,15 +117,23 @@ static uint16_t mid_check(struct call *call, enum leg_side from,
 			  bool *retry_after)
 {
 	struct leg *f = &call->leg[from], *o = &call->leg[LEG_OTHER(from)];
+	struct policy_method_rule mr;
 
 	*retry_after = false;
-	/* RFC 3515: the one place where REFER is decided (the policy will
-	 * set calls_config.refer_policy) */
-	if (req->method == SIP_METHOD_REFER &&
-	    call->owner->cfg.refer_policy != CALLS_REFER_RELAY)
-		return 403;
+	/* the route's method map (docs/policy.md, "methods"): answered or
+	 * refused here, or relayed. An offer (re-INVITE, UPDATE with a body)
+	 * is not answered locally: duet has no answer of its own to give.
+	 * REFER (RFC 3515) is refused 403 unless the map relays it: a
+	 * transfer must not reach where the policy did not route */
+	mr = policy_method_action(call_policy(call), call_rule(call),
+				  from == LEG_A ? POLICY_LEG_A : POLICY_LEG_B,
+				  req->method, true);
+	if (mr.mode == POLICY_METHOD_REJECT ||
+	    (mr.mode == POLICY_METHOD_ANSWER && !offer))
+		return mr.code;
 	/* RFC 3262 §7.2: duet sends no reliable provisional (100rel does
-	 * not cross), so no PRACK can match one */
+	 * not cross), so no PRACK can match one; per_leg and relay are not
+	 * built yet */
 	if (req->method == SIP_METHOD_PRACK)
 		return 481;
 	if (!f->dlg || !o->dlg || o->ended)

@@ -42,6 +42,11 @@ const struct policy_route *call_rule(const struct call *call)
 	return call->hunt.dec ? call->hunt.dec->rule : call->hunt.rule;
 }
 
+const struct policy *call_policy(const struct call *call)
+{
+	return call->hunt.dec ? call->hunt.dec->policy : call->hunt.policy;
+}
+
 struct policy_source call_policy_source(const struct call *call)
 {
 	return (struct policy_source){ .proto = call->a_src.proto,

@@ -88,6 +88,8 @@ void call_route_counts_free(struct call_route_counts *rc);
 
 /* The route (NULL: none, the built-in rules) and the A leg's source. */
 const struct policy_route *call_rule(const struct call *call);
+/* The policy the call started with (its snapshot), or NULL. */
+const struct policy *call_policy(const struct call *call);
 struct policy_source call_policy_source(const struct call *call);
 
 #endif /* DUET_LEGS_CALL_ROUTE_H */

@@ -33,18 +33,12 @@ typedef int calls_route_fn(const struct sip_msg *invite,
 			   struct policy_decision *d, void *arg);
 
 /** What happens to a REFER inside a call (RFC 3515). */
-enum calls_refer_policy {
-	CALLS_REFER_REJECT = 0, /* 403 Forbidden (the default) */
-	CALLS_REFER_RELAY,	/* relayed to the other leg */
-};
-
 struct calls_config {
 	uint32_t t1; /* ms, for 2xx retransmission (§13.3.1.4) */
 	uint32_t t2;
 	uint32_t ring_timeout_ms;   /* no answer: CANCEL the B leg; 0 = none */
 	uint16_t ring_timeout_code; /* what the caller gets: 480 or 408 */
 	unsigned max_calls;	    /* more get 503; 0 = no limit */
-	enum calls_refer_policy refer_policy; /* the only switch for REFER */
 };
 
 void calls_config_default(struct calls_config *cfg);
