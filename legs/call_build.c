@@ -194,21 +194,25 @@ static void copy_mid(struct sip_writer *w, const struct sip_msg *m)
 				sip_build_header_id(w, mid[i], h->value);
 }
 
+/* End w with from's body (if any) and its Content-Type, or dflt_ct
+ * when it has none. */
+static int finish_with_body(struct sip_writer *w, const struct sip_msg *from,
+			    struct slice dflt_ct)
+{
+	const struct sip_hdr *h;
+
+	if (!from || !from->body.len)
+		return sip_build_finish(w, SLICE_NULL, SLICE_NULL);
+	h = sip_msg_hdr(from, SIP_HDR_CONTENT_TYPE);
+	return sip_build_finish(w, h ? h->value : dflt_ct, from->body);
+}
+
 static int finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 			struct sip_msg **out)
 {
 	const char *why = NULL;
-	struct slice ct = SLICE_NULL, body = SLICE_NULL;
-	int err;
+	int err = finish_with_body(w, body_from, SLICE_LIT("application/sdp"));
 
-	if (body_from && body_from->body.len) {
-		const struct sip_hdr *h =
-			sip_msg_hdr(body_from, SIP_HDR_CONTENT_TYPE);
-
-		ct = h ? h->value : SLICE_LIT("application/sdp");
-		body = body_from->body;
-	}
-	err = sip_build_finish(w, ct, body);
 	if (!err)
 		err = sip_msg_parse(out, w->buf, w->len, SIP_FRAMING_DGRAM,
 				    NULL, &why);
@@ -545,15 +549,7 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	if (!server &&
 	    !policy_header_removed(r, POLICY_LEG_A, true, SLICE_LIT("Server")))
 		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
-	if (from_b && from_b->body.len) {
-		const struct sip_hdr *h =
-			sip_msg_hdr(from_b, SIP_HDR_CONTENT_TYPE);
-
-		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
-				       from_b->body);
-	} else {
-		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
-	}
+	err = finish_with_body(&w, from_b, SLICE_NULL);
 	if (!err && dialog)
 		a_dialog(call, code);
 	if (!err && code >= 200)
@@ -626,14 +622,8 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 		sip_build_header_id(&w, SIP_HDR_REASON,
 				    slice_cstr(call->end_reason));
 	if (keep) { /* the ACK: no transaction */
-		struct slice ct = SLICE_NULL, body = SLICE_NULL;
-
-		if (body_from && body_from->body.len) {
-			h = sip_msg_hdr(body_from, SIP_HDR_CONTENT_TYPE);
-			ct = h ? h->value : SLICE_LIT("application/sdp");
-			body = body_from->body;
-		}
-		err = sip_build_finish(&w, ct, body);
+		err = finish_with_body(&w, body_from,
+				       SLICE_LIT("application/sdp"));
 		if (!err)
 			err = transport_send(c->env.tp, &dest, w.buf, w.len);
 		if (!err) {
@@ -868,15 +858,7 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 		copy_mid(&w, resp);
 	}
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
-	if (resp && resp->body.len) {
-		const struct sip_hdr *h =
-			sip_msg_hdr(resp, SIP_HDR_CONTENT_TYPE);
-
-		err = sip_build_finish(&w, h ? h->value : SLICE_NULL,
-				       resp->body);
-	} else {
-		err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
-	}
+	err = finish_with_body(&w, resp, SLICE_NULL);
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
 	if (!err && code >= 200)
