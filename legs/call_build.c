@@ -434,19 +434,20 @@ static int build_b_invite_to(struct call *call, const char *target,
 	return finish_parse(&w, a, out);
 }
 
-int call_reply_hdr(struct calls *c, struct sip_tx *st,
-		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
-		   struct slice value)
+/* duet's own answer to req on st: Server, and one more header unless id
+ * is SIP_HDR_OTHER */
+static int reply_with(struct sip_tx *st, const struct sip_msg *req,
+		      uint16_t code, struct slice to_tag, enum sip_hdr_id id,
+		      struct slice value)
 {
 	struct sip_writer w;
 	int err;
 
-	(void)c;
 	sip_writer_init(&w, 512);
-	/* in-dialog: To already carries the tag */
-	sip_build_response_head_stamped(&w, req, code, SLICE_NULL, SLICE_NULL,
+	sip_build_response_head_stamped(&w, req, code, SLICE_NULL, to_tag,
 					sip_tx_via_stamp(st));
-	sip_build_header_id(&w, id, value);
+	if (id != SIP_HDR_OTHER)
+		sip_build_header_id(&w, id, value);
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
 	if (!err)
@@ -455,28 +456,27 @@ int call_reply_hdr(struct calls *c, struct sip_tx *st,
 	return err;
 }
 
+int call_reply_hdr(struct calls *c, struct sip_tx *st,
+		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
+		   struct slice value)
+{
+	(void)c;
+	/* in-dialog: To already carries the tag */
+	return reply_with(st, req, code, SLICE_NULL, id, value);
+}
+
 int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
 	       uint16_t code, struct slice to_tag)
 {
 	char tag[LEG_IDENT_MAX];
-	struct sip_writer w;
-	int err;
 
 	if (!to_tag.len && code > 100) {
 		leg_ident_tag(c->env.ident, tag);
 		to_tag = slice_cstr(tag);
 	}
-	sip_writer_init(&w, 512);
-	sip_build_response_head_stamped(&w, req, code, SLICE_NULL, to_tag,
-					sip_tx_via_stamp(st));
-	if (code == 503)
-		sip_build_header_id(&w, SIP_HDR_RETRY_AFTER, SLICE_LIT("5"));
-	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
-	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
-	if (!err)
-		err = sip_tx_reply(st, code, w.buf, w.len);
-	sip_writer_free(&w);
-	return err;
+	return reply_with(st, req, code, to_tag,
+			  code == 503 ? SIP_HDR_RETRY_AFTER : SIP_HDR_OTHER,
+			  SLICE_LIT("5"));
 }
 
 /* The caller's dialog: early on a 1xx with a tag, confirmed on a 2xx. */
