@@ -336,6 +336,46 @@ static void test_udp_recv(void **state)
 	fx_done(&f);
 }
 
+/* Datagrams queued before duet reads: recvmmsg takes them in batches of
+ * TP_UDP_BATCH (8, 8, then a short 4 that ends the read), in order, each
+ * with its own source. */
+static void test_udp_batch(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	char cid[16], last[64], text[512];
+	size_t n, total = 0;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	for (int i = 0; i < 20; i++) {
+		snprintf(cid, sizeof(cid), "udpb%d", i);
+		/* OPTIONS("...") with a Call-ID made at run time */
+		snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
+		n = test_crlf(text, wbuf, sizeof(wbuf));
+		assert_int_equal(
+			sendto(fd, wbuf, n, 0, (struct sockaddr *)&l.ss, l.len),
+			(ssize_t)n);
+		total += n;
+	}
+	RUN_UNTIL(&f, f.a.n_recv == 20);
+	assert_int_equal(f.a.n_recv, 20);
+	for (int i = 0; i < 8; i++) {
+		snprintf(cid, sizeof(cid), "udpb%d", i);
+		assert_string_equal(f.a.call_ids[i], cid);
+	}
+	assert_string_equal(
+		slice_to_cstr(f.a.last->call_id, last, sizeof(last)), "udpb19");
+	assert_true(tp_addr_equal(&f.a.src.remote, &self));
+	assert_int_equal(stats(&f.a).rx_msgs, 20);
+	assert_int_equal(stats(&f.a).rx_bytes, total);
+	close(fd);
+	fx_done(&f);
+}
+
 static void test_udp_send(void **state)
 {
 	struct fx f;
@@ -1257,6 +1297,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_addr_text),
 		LEAK_TEST(test_udp_recv),
+		LEAK_TEST(test_udp_batch),
 		LEAK_TEST(test_udp_send),
 		LEAK_TEST(test_udp_bad),
 		LEAK_TEST(test_tcp_one),
