@@ -246,6 +246,27 @@ static void do_cancel_b(struct call *call)
 	}
 }
 
+/*
+ * The method map's ACK `immediate` (docs/policy.md): ACK the callee's 2xx
+ * as it arrives rather than when the caller's ACK does (RFC 6026 leaves
+ * each leg's ACK to its UAC). Not when the 2xx carries an offer (our
+ * INVITE had no body): its answer only comes in the caller's ACK
+ * (RFC 3264 §5, late offer), so that ACK is still relayed.
+ */
+static bool ack_immediate(const struct call *call, const struct sip_msg *ok)
+{
+	struct policy_method_rule mr;
+
+	if (call->b_acked || !call->leg[LEG_B].dlg ||
+	    call->leg[LEG_B].dlg->state != DIALOG_CONFIRMED)
+		return false;
+	if (ok->body.len && (!call->b_invite || !call->b_invite->body.len))
+		return false;
+	mr = policy_method_action(call_policy(call), call_rule(call),
+				  POLICY_LEG_A, SIP_METHOD_ACK, true);
+	return mr.mode == POLICY_METHOD_IMMEDIATE;
+}
+
 /* Carry out the actions of a row (call_fsm.h). st: the server
  * transaction of a mid-call request (msg), or NULL. */
 static void call_act(struct call *call, enum call_event ev, uint32_t a,
@@ -260,8 +281,11 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 		call_reply(call->owner, st, msg, 481, SLICE_NULL);
 	if (a & CA_RELAY_1XX && msg && !call->a_final)
 		call_answer_a(call, msg->status, msg->reason, msg);
-	if (a & CA_RELAY_2XX && msg && !call->a_final)
+	if (a & CA_RELAY_2XX && msg && !call->a_final) {
 		call_answer_a(call, msg->status, msg->reason, msg);
+		if (ack_immediate(call, msg))
+			call_send_b_ack(call, NULL);
+	}
 	if (a & CA_RELAY_FINAL && msg && !call->a_final)
 		call_answer_a(call, msg->status, msg->reason, msg);
 	if (a & CA_ANSWER_408)
@@ -275,8 +299,10 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 	if (a & CA_CANCEL_B)
 		do_cancel_b(call);
 	if (a & CA_ACK_B && msg && msg->is_request &&
-	    msg->method == SIP_METHOD_ACK) /* the caller's ACK */
-		call_send_b_ack(call, msg);
+	    msg->method == SIP_METHOD_ACK) { /* the caller's ACK */
+		if (!call->b_acked) /* else ACKed at once (immediate) */
+			call_send_b_ack(call, msg);
+	}
 	else if (a & CA_ACK_B && msg && !msg->is_request) /* a 2xx again */
 		call_ack_bye_fork(call, msg);
 	else if (a & CA_ACK_B && !call->b_acked && call->leg[LEG_B].dlg &&

@@ -675,8 +675,10 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 		if (call->b_ack)
 			transport_send(call->owner->env.tp, &call->b_ack_dest,
 				       call->b_ack, call->b_ack_len);
-		else /* let go by call_slim: build it again */
+		else if (call->b_acked) /* let go by call_slim: again */
 			call_send_b_ack(call, NULL);
+		/* else the caller's ACK brings ours (it may carry the
+		 * answer to an offer in this 2xx, RFC 3264 §5) */
 		return 0;
 	}
 	/* another fork's answer, or the callee answering our CANCEL late

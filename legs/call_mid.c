@@ -156,6 +156,11 @@ static uint16_t mid_check(struct call *call, enum leg_side from,
 		if ((f->oa_out && f->oa_out->method == SIP_METHOD_INVITE) ||
 		    (from == LEG_B && !call->b_acked))
 			return 491;
+		/* nor may duet send one on the A leg while the caller's
+		 * INVITE waits for its ACK there (ACK immediate ACKs the B
+		 * leg first) */
+		if (from == LEG_B && !call->a_acked)
+			return 491;
 	}
 	if (offer) {
 		/* RFC 3311 §5.2 (and §14.1 for INVITE): an offer while

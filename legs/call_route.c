@@ -201,9 +201,11 @@ static int hunt_next(struct call *call)
 }
 
 /* Let go of the current attempt: its transaction runs on alone (it ACKs
- * a failure itself, §17.1.1.3) and its responses reach nobody, so its
- * provisionals cannot leak to the caller. A ring timeout CANCELs it once
- * it has spoken (§9.1). */
+ * a failure itself, §17.1.1.3) and its provisionals reach nobody, so they
+ * cannot leak to the caller. A ring timeout CANCELs it once it has spoken
+ * (§9.1); should the callee answer 200 all the same (the CANCEL crossed
+ * it, RFC 5407 §3.1.2), that 2xx is ACKed and BYEd (TXP_ORPHAN), as
+ * §13.2.2.4 wants every 2xx ACKed. */
 static void abandon(struct call *call, bool cancel)
 {
 	struct sip_tx *tx = call->ref[TXP_B_INVITE].tx;
@@ -211,10 +213,7 @@ static void abandon(struct call *call, bool cancel)
 	if (cancel && tx && call->b_provisional && !call->b_final &&
 	    call->b_invite)
 		call_send_cancel_of(call, call->b_invite, &call->b_dest, false);
-	if (tx) {
-		sip_tx_set_arg(tx, NULL);
-		call->ref[TXP_B_INVITE].tx = NULL;
-	}
+	call_orphan_tx(call, &call->ref[TXP_B_INVITE]);
 	wheel_timer_cancel(&call->ring_timer);
 	dialog_free(call->leg[LEG_B].dlg);
 	call->leg[LEG_B].dlg = NULL;
