@@ -302,8 +302,7 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 	    msg->method == SIP_METHOD_ACK) { /* the caller's ACK */
 		if (!call->b_acked) /* else ACKed at once (immediate) */
 			call_send_b_ack(call, msg);
-	}
-	else if (a & CA_ACK_B && msg && !msg->is_request) /* a 2xx again */
+	} else if (a & CA_ACK_B && msg && !msg->is_request) /* a 2xx again */
 		call_ack_bye_fork(call, msg);
 	else if (a & CA_ACK_B && !call->b_acked && call->leg[LEG_B].dlg &&
 		 call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED)

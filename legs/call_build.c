@@ -92,30 +92,73 @@ static bool has_token(struct slice v, const char *t)
 	return false;
 }
 
+static enum policy_leg policy_leg_of(enum leg_side side)
+{
+	return side == LEG_A ? POLICY_LEG_A : POLICY_LEG_B;
+}
+
+/*
+ * What crosses with a mid-call request or its response whatever the
+ * header lists say (a route's deny-list or removals still take them out):
+ * the headers of INFO (RFC 6086), NOTIFY (RFC 6665), REFER (RFC 3515),
+ * the body's description, and the ones a failure explains itself with
+ * (Retry-After of a 491/500/503, Unsupported of a 420, Warning of a 488).
+ * Subject, like the INVITE's, does not cross.
+ */
+static const enum sip_hdr_id mid_hdrs[] = {
+	SIP_HDR_INFO_PACKAGE,
+	SIP_HDR_RECV_INFO,
+	SIP_HDR_EVENT,
+	SIP_HDR_SUBSCRIPTION_STATE,
+	SIP_HDR_REFER_TO,
+	SIP_HDR_REFERRED_BY,
+	SIP_HDR_CONTENT_DISPOSITION,
+	SIP_HDR_CONTENT_ENCODING,
+	SIP_HDR_CONTENT_LANGUAGE,
+	SIP_HDR_REASON,
+	SIP_HDR_RETRY_AFTER,
+	SIP_HDR_UNSUPPORTED,
+	SIP_HDR_WARNING,
+	SIP_HDR_EXPIRES,
+};
+
+static bool is_mid_hdr(uint16_t id)
+{
+	for (size_t i = 0; i < sizeof(mid_hdrs) / sizeof(mid_hdrs[0]); i++)
+		if (id == (uint16_t)mid_hdrs[i])
+			return true;
+	return false;
+}
+
 /*
  * The headers of m that cross to the other leg, in their order: the
  * route's allow- or deny-list (the built-in allow-list without a route),
  * less what the route removes from what duet sends on leg (requests or
- * responses). 100rel, RSeq and RAck do not cross until PRACK lands.
- * Returns whether a Server header crossed.
+ * responses); mid: a mid-call request or its response, where the
+ * mid_hdrs cross too. 100rel, RSeq and RAck do not cross until PRACK
+ * lands. Returns whether a Server header crossed.
  */
 static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 			  const struct policy_route *r, enum policy_leg leg,
-			  bool response)
+			  bool response, bool mid)
 {
 	bool server = false;
 
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
+		bool crosses = mid && is_mid_hdr(h->id)
+				       ? !policy_header_denied(r, h->name)
+				       : policy_header_crosses(r, h->name);
 
 		if (h->id == SIP_HDR_RSEQ || h->id == SIP_HDR_RACK ||
-		    !policy_header_crosses(r, h->name) ||
+		    !crosses ||
 		    policy_header_removed(r, leg, response, h->name))
 			continue;
 		if ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
 		    has_token(h->value, "100rel"))
 			continue;
-		if (memchr(h->value.p, '\n', h->value.len))
+		if (memchr(h->value.p, '\n', h->value.len) ||
+		    memchr(h->value.p, '\r', h->value.len))
 			continue;
 		if (h->id != SIP_HDR_OTHER)
 			sip_build_header_id(w, (enum sip_hdr_id)h->id,
@@ -127,26 +170,21 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 	return server;
 }
 
-/* Mid-call requests and their responses: the built-in allow-list (the
- * route's header rules apply to the INVITE and its responses so far). */
-static void copy_allowed(struct sip_writer *w, const struct sip_msg *m)
-{
-	copy_crossing(w, m, NULL, POLICY_LEG_B, false);
-}
-
-/* The headers the route adds to what duet sends on leg. 0 or the error
- * (logged) that left them out. */
+/* The headers the route adds to what duet sends on leg, their templates
+ * expanded over req (the caller's INVITE; in a call, the mid-call request
+ * crossing). 0 or the error (logged) that left them out. */
 static int add_route_headers(struct sip_writer *w, const struct call *call,
-			     enum policy_leg leg, bool response)
+			     enum policy_leg leg, bool response,
+			     const struct sip_msg *req)
 {
 	const struct policy_route *r = call_rule(call);
 	struct policy_source src = call_policy_source(call);
 	struct policy_headers hs;
 	int err;
 
-	if (!r || !call->a_invite)
+	if (!r || !req)
 		return 0;
-	err = policy_header_adds(r, leg, response, call->a_invite, &src, &hs);
+	err = policy_header_adds(r, leg, response, req, &src, &hs);
 	if (err) {
 		LOG_WARN("call %llu [%s]: headers not added: %s",
 			 (unsigned long long)call->id, call->route,
@@ -158,40 +196,6 @@ static int add_route_headers(struct sip_writer *w, const struct call *call,
 				 slice_cstr(hs.h[i].value));
 	policy_headers_clear(&hs);
 	return 0;
-}
-
-/*
- * What else crosses with a mid-call request or its response: the
- * headers of INFO (RFC 6086), NOTIFY (RFC 6665), REFER (RFC 3515), the
- * body's description, and the ones a failure explains itself with
- * (Retry-After of a 491/500/503, Unsupported of a 420, Warning of a 488).
- * Subject, like the INVITE's, does not cross.
- */
-static void copy_mid(struct sip_writer *w, const struct sip_msg *m)
-{
-	static const enum sip_hdr_id mid[] = {
-		SIP_HDR_INFO_PACKAGE,
-		SIP_HDR_RECV_INFO,
-		SIP_HDR_EVENT,
-		SIP_HDR_SUBSCRIPTION_STATE,
-		SIP_HDR_REFER_TO,
-		SIP_HDR_REFERRED_BY,
-		SIP_HDR_CONTENT_DISPOSITION,
-		SIP_HDR_CONTENT_ENCODING,
-		SIP_HDR_CONTENT_LANGUAGE,
-		SIP_HDR_REASON,
-		SIP_HDR_RETRY_AFTER,
-		SIP_HDR_UNSUPPORTED,
-		SIP_HDR_WARNING,
-		SIP_HDR_EXPIRES,
-	};
-
-	for (size_t i = 0; i < sizeof(mid) / sizeof(mid[0]); i++)
-		for (const struct sip_hdr *h = sip_msg_hdr(m, mid[i]); h;
-		     h = sip_msg_hdr_next(m, h))
-			if (!memchr(h->value.p, '\n', h->value.len) &&
-			    !memchr(h->value.p, '\r', h->value.len))
-				sip_build_header_id(w, mid[i], h->value);
 }
 
 /* End w with from's body (if any) and its Content-Type, or dflt_ct
@@ -423,10 +427,10 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CALL_ID, slice_cstr(cid));
 	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
-	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false);
+	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false, false);
 	/* the route's additions are part of the request: without them
 	 * (out of memory) there is no request */
-	err = add_route_headers(&w, call, POLICY_LEG_B, false);
+	err = add_route_headers(&w, call, POLICY_LEG_B, false, call->a_invite);
 	if (err) {
 		sip_writer_free(&w);
 		return err;
@@ -526,7 +530,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	if (from_b) {
 		/* the A leg's response rules: crossing, removed, added */
-		server = copy_crossing(&w, from_b, r, POLICY_LEG_A, true);
+		server =
+			copy_crossing(&w, from_b, r, POLICY_LEG_A, true, false);
 		/* a redirect is relayed as is: its Contacts cross (§8.1.3.4
 		 * is the caller's business) */
 		if (code >= 300 && code < 400)
@@ -536,8 +541,9 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				sip_build_header_id(&w, SIP_HDR_CONTACT,
 						    h->value);
 	}
-	(void)add_route_headers(&w, call, POLICY_LEG_A, true); /* logged */
-	if (code == 503 && !from_b) {			       /* §21.5.4 */
+	(void)add_route_headers(&w, call, POLICY_LEG_A, true,
+				call->a_invite); /* logged */
+	if (code == 503 && !from_b) {		 /* §21.5.4 */
 		char ra[16];
 
 		snprintf(ra, sizeof(ra), "%u",
@@ -600,6 +606,9 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 	struct sip_msg *m = NULL;
 	struct tp_dest dest;
 	const struct sip_hdr *h;
+	bool bye = !strcmp(method, "BYE");
+	enum policy_leg leg =
+		d == call->leg[LEG_A].dlg ? POLICY_LEG_A : POLICY_LEG_B;
 	int err = dialog_dest(d, dflt, &dest);
 
 	if (!err)
@@ -615,12 +624,21 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 			     NULL);
 	/* RFC 3326: the reason a leg ended crosses with the BYE, or the
 	 * one duet ended it for (dialog gone, drain, no ACK, maximum
-	 * duration) */
-	if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
+	 * duration). A BYE from the other leg crosses with its headers as
+	 * any mid-call request (the route's lists; Reason among them). */
+	if (bye && reason_from && reason_from->is_request)
+		copy_crossing(&w, reason_from, call_rule(call), leg, false,
+			      true);
+	else if (reason_from && (h = sip_msg_hdr(reason_from, SIP_HDR_REASON)))
 		sip_build_header_id(&w, SIP_HDR_REASON, h->value);
-	else if (call->end_reason && !strcmp(method, "BYE"))
+	else if (call->end_reason && bye)
 		sip_build_header_id(&w, SIP_HDR_REASON,
 				    slice_cstr(call->end_reason));
+	if (bye)
+		(void)add_route_headers(&w, call, leg, false,
+					reason_from && reason_from->is_request
+						? reason_from
+						: call->a_invite); /* logged */
 	if (keep) { /* the ACK: no transaction */
 		err = finish_with_body(&w, body_from,
 				       SLICE_LIT("application/sdp"));
@@ -812,8 +830,10 @@ int call_send_relay(struct call *call, struct relay *r,
 						: req->max_forwards - 1 },
 		NULL);
 	r->cli_cseq = to->dlg->local_cseq;
-	copy_allowed(&w, req);
-	copy_mid(&w, req);
+	copy_crossing(&w, req, call_rule(call), policy_leg_of(to->side), false,
+		      true);
+	(void)add_route_headers(&w, call, policy_leg_of(to->side), false,
+				req); /* logged */
 	err = finish_parse(&w, req, &m);
 	if (!err) {
 		r->cli.tx = NULL;
@@ -840,6 +860,7 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 	char via[160], contact[96];
 	struct tp_dest dest;
 	struct sip_writer w;
+	bool server = false;
 	int err;
 
 	if (!req || r->final)
@@ -855,11 +876,15 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 	    !local_parts(call->owner, &dest, via, sizeof(via), contact,
 			 sizeof(contact)))
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
-	if (resp) {
-		copy_allowed(&w, resp);
-		copy_mid(&w, resp);
-	}
-	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	if (resp)
+		server = copy_crossing(&w, resp, call_rule(call),
+				       policy_leg_of(r->from), true, true);
+	(void)add_route_headers(&w, call, policy_leg_of(r->from), true,
+				req); /* logged */
+	if (!server &&
+	    !policy_header_removed(call_rule(call), policy_leg_of(r->from),
+				   true, SLICE_LIT("Server")))
+		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = finish_with_body(&w, resp, SLICE_NULL);
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);

@@ -127,6 +127,16 @@ bool policy_header_crosses(const struct policy_route *r, struct slice name)
 	return r->hdr_deny ? !listed : listed;
 }
 
+bool policy_header_denied(const struct policy_route *r, struct slice name)
+{
+	if (!r || r->hdr_default || !r->hdr_deny)
+		return false;
+	for (size_t i = 0; i < r->cross_count; i++)
+		if (r->cross[i] && hdr_name_eq(name, slice_cstr(r->cross[i])))
+			return true;
+	return false;
+}
+
 bool policy_header_removed(const struct policy_route *r, enum policy_leg leg,
 			   bool response, struct slice name)
 {

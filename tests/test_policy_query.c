@@ -158,6 +158,15 @@ static void test_headers(void **state)
 	assert_false(policy_header_crosses(deny, SLICE_LIT("Content-Length")));
 	/* "k" is Supported's compact form */
 	assert_false(policy_header_crosses(deny, SLICE_LIT("Supported")));
+	/* what a deny-list names (mid-call headers that always cross
+	 * otherwise, legs/call_build.c); never for allow- or built-in lists */
+	assert_true(policy_header_denied(deny, SLICE_LIT("USER-AGENT")));
+	assert_true(policy_header_denied(deny, SLICE_LIT("Supported")));
+	assert_false(policy_header_denied(deny, SLICE_LIT("Reason")));
+	assert_false(policy_header_denied(allow, SLICE_LIT("Reason")));
+	assert_false(policy_header_denied(allow, SLICE_LIT("X-Keep")));
+	assert_false(policy_header_denied(def, SLICE_LIT("User-Agent")));
+	assert_false(policy_header_denied(NULL, SLICE_LIT("User-Agent")));
 	/* removals per leg and direction */
 	assert_true(policy_header_removed(allow, POLICY_LEG_A, true,
 					  SLICE_LIT("server")));

@@ -144,6 +144,10 @@ void policy_rewrite_clear(struct policy_rewrite *rw);
  */
 bool policy_header_crosses(const struct policy_route *r, struct slice name);
 
+/** Does the route's deny-list name this header? (false for an allow-list
+ * or the built-in one) */
+bool policy_header_denied(const struct policy_route *r, struct slice name);
+
 /** Is this header removed from the requests (response false) or responses
  * duet sends on leg? */
 bool policy_header_removed(const struct policy_route *r, enum policy_leg leg,
