@@ -10,7 +10,9 @@
 #include "duet/transport.h"
 #include "duet/wheel.h"
 
-#define TP_UDP_BATCH 8 /* datagrams per recvmmsg */
+#define TP_UDP_BATCH 8		  /* datagrams per recvmmsg */
+#define TP_SEND_BATCH 16	  /* datagrams per sendmmsg at most */
+#define TP_SEND_ARENA (64 * 1024) /* their bytes; one datagram fits */
 
 struct bufferevent;
 struct evconnlistener;
@@ -49,6 +51,14 @@ struct tp_conn {
 	bool lingering; /* closed, flushing its output before the socket goes */
 };
 
+/* A datagram queued while the transport is corked: its bytes are at
+ * off in the transport's out_arena. */
+struct tp_out {
+	int fd;
+	struct tp_addr to;
+	size_t off, len;
+};
+
 struct transport {
 	struct event_base *base;
 	struct wheel *wheel; /* may be NULL: no idle or connect timers */
@@ -61,6 +71,13 @@ struct transport {
 	char *udp_buf; /* TP_UDP_BATCH buffers of cfg.limits.max_msg_size + 1
 			  bytes, one per datagram of a recvmmsg */
 	struct transport_stats stats;
+	/* >0 while datagrams read are handled: UDP sends queue here and go
+	 * out by sendmmsg when the batch is done (tp_flush) */
+	unsigned cork;
+	unsigned out_n;
+	size_t out_used;
+	struct tp_out out[TP_SEND_BATCH];
+	char *out_arena; /* TP_SEND_ARENA bytes */
 };
 
 /* tp_addr.c */

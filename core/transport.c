@@ -64,7 +64,10 @@ int transport_new(struct transport **out, struct event_base *base,
 	/* untouched pages of the buffers cost no resident memory */
 	t->udp_buf =
 		duet_malloc(TP_UDP_BATCH * (t->cfg.limits.max_msg_size + 1));
-	if (!t->udp_buf) {
+	t->out_arena = duet_malloc(TP_SEND_ARENA);
+	if (!t->udp_buf || !t->out_arena) {
+		duet_free(t->udp_buf);
+		duet_free(t->out_arena);
 		duet_free(t);
 		return ENOMEM;
 	}
@@ -97,6 +100,7 @@ void transport_free(struct transport *t)
 		listener_free(l);
 	}
 	duet_free(t->udp_buf);
+	duet_free(t->out_arena);
 	duet_free(t);
 }
 
@@ -266,8 +270,78 @@ int transport_local(const struct transport *t, enum sip_proto proto,
 	return 0;
 }
 
-static int udp_send(struct transport *t, const struct tp_dest *dest,
+/*
+ * Send the queued datagrams: one sendmmsg per run of the same socket. A
+ * datagram the kernel refuses is counted and skipped, as a loss: UDP
+ * sends fail only locally (no buffer), and the transaction layer's
+ * retransmissions cover losses (§17.1.1.2).
+ */
+static void tp_flush(struct transport *t)
+{
+	struct mmsghdr mm[TP_SEND_BATCH];
+	struct iovec iov[TP_SEND_BATCH];
+	unsigned n = t->out_n, i = 0;
+
+	t->out_n = 0;
+	t->out_used = 0;
+	for (unsigned k = 0; k < n; k++) {
+		iov[k] = (struct iovec){ .iov_base =
+						 t->out_arena + t->out[k].off,
+					 .iov_len = t->out[k].len };
+		mm[k] = (struct mmsghdr){ .msg_hdr = {
+						  .msg_name = &t->out[k].to.ss,
+						  .msg_namelen =
+							  t->out[k].to.len,
+						  .msg_iov = &iov[k],
+						  .msg_iovlen = 1,
+					  } };
+	}
+	while (i < n) {
+		unsigned run = 1;
+		int sent;
+
+		while (i + run < n && t->out[i + run].fd == t->out[i].fd)
+			run++;
+		sent = sendmmsg(t->out[i].fd, &mm[i], run, 0);
+		t->stats.tx_batches++;
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent <= 0) { /* the datagram at i failed */
+			t->stats.tx_errors++;
+			i++;
+			continue;
+		}
+		for (int k = 0; k < sent; k++) {
+			t->stats.tx_msgs++;
+			t->stats.tx_bytes += t->out[i + (unsigned)k].len;
+		}
+		i += (unsigned)sent;
+	}
+}
+
+/* Queue a datagram while corked; 0, or EAGAIN: send it now instead. */
+static int tp_queue(struct transport *t, int fd, const struct tp_dest *dest,
 		    const char *buf, size_t len)
+{
+	struct tp_out *o;
+
+	if (len > TP_SEND_ARENA)
+		return EAGAIN;
+	if (t->out_n == TP_SEND_BATCH || t->out_used + len > TP_SEND_ARENA)
+		tp_flush(t);
+	o = &t->out[t->out_n++];
+	o->fd = fd;
+	o->to = dest->remote;
+	o->off = t->out_used;
+	o->len = len;
+	memcpy(t->out_arena + t->out_used, buf, len);
+	t->out_used += len;
+	return 0;
+}
+
+/* 0: sent, or queued (*queued); else the error. */
+static int udp_send(struct transport *t, const struct tp_dest *dest,
+		    const char *buf, size_t len, bool *queued)
 {
 	const struct tp_listener *l;
 	ssize_t n;
@@ -277,6 +351,12 @@ static int udp_send(struct transport *t, const struct tp_dest *dest,
 	l = listener_find(t, SIP_PROTO_UDP, dest->remote.ss.ss_family);
 	if (!l)
 		return ENOENT;
+	if (len > 65535 - 8 - (dest->remote.ss.ss_family == AF_INET6 ? 40 : 20))
+		return EMSGSIZE; /* what sendto would say, said now */
+	if (t->cork && tp_queue(t, l->fd, dest, buf, len) == 0) {
+		*queued = true;
+		return 0;
+	}
 	do {
 		n = sendto(l->fd, buf, len, 0,
 			   (const struct sockaddr *)&dest->remote.ss,
@@ -290,13 +370,16 @@ static int udp_send(struct transport *t, const struct tp_dest *dest,
 int transport_send(struct transport *t, const struct tp_dest *dest,
 		   const char *buf, size_t len)
 {
+	bool queued = false;
 	int err;
 
 	if (!t || !dest || !buf || !len)
 		return EINVAL;
 	switch (dest->proto) {
 	case SIP_PROTO_UDP:
-		err = udp_send(t, dest, buf, len);
+		err = udp_send(t, dest, buf, len, &queued);
+		if (queued)
+			return 0; /* counted when it goes out (tp_flush) */
 		break;
 	case SIP_PROTO_TCP:
 		err = tp_conn_send(t, dest, buf, len);
@@ -361,14 +444,31 @@ static void udp_deliver(struct transport *t, const char *buf, size_t n,
 	sip_msg_unref(msg);
 }
 
+static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd);
+
 /*
  * recvmmsg reads up to TP_UDP_BATCH datagrams per call; a short batch
  * means the socket is drained, so the common case of one waiting
- * datagram costs one call, not a second one failing with EAGAIN.
+ * datagram costs one call, not a second one failing with EAGAIN. What
+ * the handling of a batch sends leaves by one sendmmsg at its end (the
+ * transport is corked meanwhile): under load each send is a system call
+ * and often a switch to the process it wakes, so a batch of N datagrams
+ * in costs one call out, not N.
  */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tp_listener *l = arg;
+	struct transport *t = l->t;
+
+	(void)what;
+	t->cork++;
+	udp_read_batches(l, fd);
+	if (--t->cork == 0 && t->out_n)
+		tp_flush(t);
+}
+
+static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
+{
 	struct transport *t = l->t;
 	size_t cap = t->cfg.limits.max_msg_size + 1;
 	struct sockaddr_storage from[TP_UDP_BATCH];
@@ -376,7 +476,6 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	struct iovec iov[TP_UDP_BATCH];
 	struct tp_source src;
 
-	(void)what;
 	for (int i = 0; i < TP_UDP_BATCH; i++) {
 		iov[i].iov_base = t->udp_buf + (size_t)i * cap;
 		iov[i].iov_len = cap;
@@ -414,6 +513,8 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			t->stats.rx_bytes += mm[i].msg_len;
 			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src);
 		}
+		if (t->cork == 1 && t->out_n)
+			tp_flush(t); /* this batch's answers before the next */
 		if (n < TP_UDP_BATCH)
 			return; /* drained */
 		done += n;

@@ -37,6 +37,7 @@ struct side {
 	size_t bad_len;
 	const char *bad_reply; /* sent back from the bad callback */
 	const char *reply;     /* sent back from the recv callback */
+	unsigned echoes;       /* or this many "CALL-ID#k" datagrams */
 	bool keep;	       /* keep a reference to the last conn */
 	struct tp_conn *kept;
 };
@@ -63,6 +64,18 @@ static void on_recv(struct sip_msg *msg, const struct tp_source *src, void *arg)
 	s->src = *src;
 	if (s->keep && !s->kept)
 		s->kept = tp_conn_ref(src->conn);
+	for (unsigned k = 0; k < s->echoes; k++) {
+		struct tp_dest d = { .proto = src->proto,
+				     .remote = src->remote,
+				     .conn = src->conn };
+		char e[80];
+		int n;
+
+		slice_to_cstr(msg->call_id, e, sizeof(e) - 8);
+		n = (int)strlen(e);
+		n += snprintf(e + n, sizeof(e) - (size_t)n, "#%u", k);
+		assert_int_equal(transport_send(s->t, &d, e, (size_t)n), 0);
+	}
 	if (s->reply) {
 		struct tp_dest d = { .proto = src->proto,
 				     .remote = src->remote,
@@ -372,6 +385,55 @@ static void test_udp_batch(void **state)
 	assert_true(tp_addr_equal(&f.a.src.remote, &self));
 	assert_int_equal(stats(&f.a).rx_msgs, 20);
 	assert_int_equal(stats(&f.a).rx_bytes, total);
+	close(fd);
+	fx_done(&f);
+}
+
+/* Answers sent while a batch of datagrams is handled leave together at
+ * its end (sendmmsg): 20 requests queued, three answers each (more than
+ * one sendmmsg holds per batch of 8), all 60 arrive in order and are
+ * counted once each. */
+static void test_udp_batch_replies(void **state)
+{
+	struct fx f;
+	struct tp_addr l, self;
+	char text[512], want[80], got[128];
+	size_t n;
+	int fd;
+
+	(void)state;
+	fx_init(&f, NULL);
+	f.a.echoes = 3;
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	for (int i = 0; i < 20; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "udpr%d", i);
+		snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
+		n = test_crlf(text, wbuf, sizeof(wbuf));
+		assert_int_equal(
+			sendto(fd, wbuf, n, 0, (struct sockaddr *)&l.ss, l.len),
+			(ssize_t)n);
+	}
+	RUN_UNTIL(&f, f.a.n_recv == 20);
+	for (int i = 0; i < 20; i++) {
+		for (unsigned k = 0; k < 3; k++) {
+			ssize_t r =
+				recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
+
+			assert_true(r > 0);
+			got[r] = '\0';
+			snprintf(want, sizeof(want), "udpr%d#%u", i, k);
+			assert_string_equal(got, want);
+		}
+	}
+	assert_true(recv(fd, got, sizeof(got), MSG_DONTWAIT) < 0);
+	assert_int_equal(stats(&f.a).tx_msgs, 60);
+	assert_int_equal(stats(&f.a).tx_errors, 0);
+	/* reads of 8, 8 and 4 make 24, 24 and 12 answers: 16 + 8 twice,
+	 * then 12 */
+	assert_int_equal(stats(&f.a).tx_batches, 5);
 	close(fd);
 	fx_done(&f);
 }
@@ -1298,6 +1360,7 @@ int main(void)
 		LEAK_TEST(test_addr_text),
 		LEAK_TEST(test_udp_recv),
 		LEAK_TEST(test_udp_batch),
+		LEAK_TEST(test_udp_batch_replies),
 		LEAK_TEST(test_udp_send),
 		LEAK_TEST(test_udp_bad),
 		LEAK_TEST(test_tcp_one),

@@ -97,11 +97,11 @@ struct transport_ops {
 
 struct transport_config {
 	struct sip_limits limits;
-	uint32_t tcp_idle_ms;          /* close idle connections; default 60 s */
-	uint32_t tcp_connect_ms;       /* connect timeout; default 5 s */
+	uint32_t tcp_idle_ms;	 /* close idle connections; default 60 s */
+	uint32_t tcp_connect_ms; /* connect timeout; default 5 s */
 	unsigned max_conns_per_source; /* default 32 */
-	unsigned max_conns;            /* default 4096 */
-	size_t mtu;                    /* default 1500 (§18.1.1) */
+	unsigned max_conns;	       /* default 4096 */
+	size_t mtu;		       /* default 1500 (§18.1.1) */
 };
 
 /** The defaults named above. */
@@ -170,8 +170,9 @@ int tp_response_dest(const struct sip_via *via, const struct tp_source *src,
 struct transport_stats {
 	uint64_t rx_msgs, tx_msgs;
 	uint64_t rx_bytes, tx_bytes;
-	uint64_t rx_bad;        /* messages that failed to parse */
-	uint64_t tx_errors;     /* sends that failed */
+	uint64_t rx_bad;     /* messages that failed to parse */
+	uint64_t tx_errors;  /* sends that failed */
+	uint64_t tx_batches; /* sendmmsg calls (several datagrams each) */
 	uint64_t conns_opened, conns_closed, conns_refused, conns_idle_closed;
 	unsigned conns_open;
 };
