@@ -5,11 +5,25 @@
 #include "duet/alloc.h"
 #include "duet/err.h"
 
+/*
+ * A message is built, sent (or parsed) and let go many times per call: its
+ * buffer comes from the churn cache (core/alloc.c), in whole 256-byte
+ * classes so a buffer grown by realloc still fills the class it returns
+ * to. It is a malloc block all the same, so sip_writer_steal's caller
+ * frees it with duet_free.
+ */
+#define WRITER_STEP 256
+
+static size_t writer_round(size_t n)
+{
+	return (n + WRITER_STEP - 1) / WRITER_STEP * WRITER_STEP;
+}
+
 void sip_writer_init(struct sip_writer *w, size_t cap_hint)
 {
 	*w = (struct sip_writer){ 0 };
-	w->cap = cap_hint ? cap_hint : 1024;
-	w->buf = duet_malloc(w->cap);
+	w->cap = writer_round(cap_hint ? cap_hint : 1024);
+	w->buf = duet_cache_alloc(w->cap);
 	if (!w->buf) {
 		w->cap = 0;
 		w->err = ENOMEM;
@@ -20,13 +34,13 @@ void sip_writer_init(struct sip_writer *w, size_t cap_hint)
 
 void sip_writer_free(struct sip_writer *w)
 {
-	duet_free(w->buf);
+	duet_cache_free(w->buf, w->cap);
 	*w = (struct sip_writer){ 0 };
 }
 
 static bool grow(struct sip_writer *w, size_t need)
 {
-	size_t cap = w->cap ? w->cap : 256;
+	size_t cap = w->cap ? w->cap : WRITER_STEP;
 	char *p;
 
 	while (cap < need)
@@ -86,7 +100,7 @@ char *sip_writer_steal(struct sip_writer *w, size_t *len)
 	if (len)
 		*len = p ? w->len : 0;
 	if (!p)
-		duet_free(w->buf);
+		duet_cache_free(w->buf, w->cap);
 	*w = (struct sip_writer){ 0 };
 	return p;
 }
@@ -152,7 +166,7 @@ const char *sip_reason_phrase(uint16_t code)
 	case 604: return "Does Not Exist Anywhere";
 	case 606: return "Not Acceptable";
 	default: return "";
-	/* clang-format on */
+		/* clang-format on */
 	}
 }
 
@@ -266,9 +280,9 @@ static void copy_vias(struct sip_writer *w, const struct sip_msg *req,
 	/* the field up to the top via-parm, the stamped via-parm, the rest */
 	sip_writer_put(w, h->line.p, (size_t)(v->raw.p - h->line.p));
 	write_stamped_via(w, v, st);
-	sip_writer_put(w, v->raw.p + v->raw.len,
-		       (size_t)(h->line.p + h->line.len -
-				(v->raw.p + v->raw.len)));
+	sip_writer_put(
+		w, v->raw.p + v->raw.len,
+		(size_t)(h->line.p + h->line.len - (v->raw.p + v->raw.len)));
 	sip_writer_put(w, "\r\n", 2);
 	for (h = sip_msg_hdr_next(req, h); h; h = sip_msg_hdr_next(req, h)) {
 		sip_writer_slice(w, h->line);

@@ -19,7 +19,7 @@
 #include "duet/slice.h"
 
 struct sip_writer {
-	char *buf;  /* owned, duet_malloc'd; NUL-terminated when err == 0 */
+	char *buf;  /* owned (churn cache); NUL-terminated when err == 0 */
 	size_t len;
 	size_t cap;
 	int err;    /* the first error (sticky): ENOMEM or EINVAL */
