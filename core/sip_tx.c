@@ -66,7 +66,7 @@ static void tx_free(struct sip_tx *tx)
 	tp_conn_unref(tx->dest.conn);
 	duet_free(tx->resp);
 	duet_free(tx->ack);
-	duet_pool_free(tx, sizeof(*tx));
+	duet_free(tx);
 }
 
 void tx_discard(struct sip_tx *tx)
@@ -349,8 +349,7 @@ struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 
 	if (l->stats.live >= l->cfg.max_transactions)
 		return NULL;
-	/* from the pool: a transaction lingers 32 s on UDP, like a call */
-	tx = duet_pool_alloc(sizeof(*tx));
+	tx = duet_calloc(1, sizeof(*tx));
 	if (!tx)
 		return NULL;
 	tx->l = l;
