@@ -62,7 +62,7 @@ struct daemon {
 	struct wheel_timer drain_timer;
 	struct wheel_timer trim_timer;
 	unsigned trim_peak; /* most live transactions of this burst */
-	unsigned trim_prev; /* live transactions at the last look */
+	unsigned trim_mark; /* trim when they are down to this */
 	struct event *stop_check;
 	uint64_t answered, absorbed, bad;
 };
@@ -306,10 +306,12 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
  * After a burst, the memory of ended transactions and calls goes back to
  * the allocator, which keeps it: malloc_trim hands whole free pages back
  * to the system, so a daemon that carried a peak does not stay that big.
- * Only while the load falls (live transactions down a quarter since the
- * last look, or under half their peak since the last trim): under steady
- * load the pages would be faulted in again at once, and a trim walks the
- * heap.
+ * Only while the load falls, each time the live transactions are down to
+ * an eighth of what they were at the last trim (or at the peak): a trim
+ * walks the heap and gives back each free run of pages with its own
+ * madvise (about 100 runs after a 1000 calls/s burst), and the pages come
+ * back as page faults when the load does. A burst of N transactions
+ * draining to nothing costs about log8(N) trims, the last one at zero.
  */
 #define TRIM_EVERY_MS 2000
 #define TRIM_MIN_PEAK 2000 /* transactions; smaller peaks are not worth it */
@@ -318,15 +320,14 @@ static void on_trim(struct wheel_timer *t, void *arg)
 {
 	struct daemon *d = arg;
 	struct txl_stats xs;
-	bool falling;
 
 	txl_stats(d->txl, &xs);
-	if (xs.live > d->trim_peak)
+	if (xs.live > d->trim_peak) {
 		d->trim_peak = xs.live;
-	falling = (uint64_t)xs.live * 4 < (uint64_t)d->trim_prev * 3 ||
-		  xs.live < d->trim_peak / 2;
-	d->trim_prev = xs.live;
-	if (d->trim_peak >= TRIM_MIN_PEAK && falling) {
+		d->trim_mark = xs.live / 8;
+	}
+	if (d->trim_peak >= TRIM_MIN_PEAK && xs.live <= d->trim_mark) {
+		d->trim_mark = xs.live / 8;
 		if (xs.live == 0)
 			d->trim_peak = 0; /* the burst is over */
 #ifdef __GLIBC__
