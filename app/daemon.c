@@ -306,12 +306,11 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
  * After a burst, the memory of ended transactions and calls goes back to
  * the allocator, which keeps it: malloc_trim hands whole free pages back
  * to the system, so a daemon that carried a peak does not stay that big.
- * Only while the load falls, each time the live transactions are down to
- * an eighth of what they were at the last trim (or at the peak): a trim
- * walks the heap and gives back each free run of pages with its own
- * madvise (about 100 runs after a 1000 calls/s burst), and the pages come
- * back as page faults when the load does. A burst of N transactions
- * draining to nothing costs about log8(N) trims, the last one at zero.
+ * Twice per burst: when the live transactions are down to an eighth of
+ * their peak, and when none is left. A trim walks the heap and gives back
+ * each free run of pages with its own madvise (100-200 of them after a
+ * 1000 calls/s burst), and the pages come back as page faults when the
+ * load does, so trimming all along the fall cost more than it saved.
  */
 #define TRIM_EVERY_MS 2000
 #define TRIM_MIN_PEAK 2000 /* transactions; smaller peaks are not worth it */
@@ -327,7 +326,7 @@ static void on_trim(struct wheel_timer *t, void *arg)
 		d->trim_mark = xs.live / 8;
 	}
 	if (d->trim_peak >= TRIM_MIN_PEAK && xs.live <= d->trim_mark) {
-		d->trim_mark = xs.live / 8;
+		d->trim_mark = 0;
 		if (xs.live == 0)
 			d->trim_peak = 0; /* the burst is over */
 #ifdef __GLIBC__

@@ -14,6 +14,7 @@ void txl_config_default(struct txl_config *cfg)
 {
 	cfg->timers = SIP_TX_TIMERS_DEFAULT;
 	cfg->max_transactions = 500000;
+	cfg->linger_grain_ms = 128;
 }
 
 static void on_retx_timer(struct wheel_timer *t, void *arg);
@@ -126,6 +127,23 @@ static void start_life(struct sip_tx *tx, enum sip_tx_event ev, uint32_t ms)
 }
 
 /*
+ * Timers D, I, J, K, L and M only end a transaction that lingers to absorb
+ * retransmissions: the RFC's durations are minimums, so they fire on the
+ * next linger_grain_ms boundary after them. Transactions ending within
+ * the same 128 ms then cost one wakeup of the process, not one each (at
+ * 1000 calls/s that was most of duet's wakeups once calls ended).
+ */
+static void start_linger(struct sip_tx *tx, enum sip_tx_event ev, uint32_t ms)
+{
+	tx->life_ev = ev;
+	if (ms)
+		wheel_timer_start_coarse(tx->l->wheel, &tx->life, ms,
+					 tx->l->cfg.linger_grain_ms);
+	else
+		wheel_timer_start(tx->l->wheel, &tx->life, 0);
+}
+
+/*
  * The only function that writes tx->state. Entering a state starts the
  * timers the RFC names for it and stops the ones it leaves behind.
  */
@@ -148,25 +166,25 @@ static void tx_enter(struct sip_tx *tx, enum sip_tx_state next)
 	case TXS_COMPLETED:
 		wheel_timer_cancel(&tx->retx);
 		if (tx->kind == SIP_TX_ICT) /* D: >= 32 s on UDP (§17.1.1.2) */
-			start_life(tx, TXE_TIMER_D, udp ? 32000 : 0);
+			start_linger(tx, TXE_TIMER_D, udp ? 32000 : 0);
 		else if (tx->kind == SIP_TX_NICT) /* K: T4 (§17.1.2.2) */
-			start_life(tx, TXE_TIMER_K, udp ? t->t4 : 0);
+			start_linger(tx, TXE_TIMER_K, udp ? t->t4 : 0);
 		else if (tx->kind == SIP_TX_IST) { /* G and H (§17.2.1) */
 			if (udp)
 				start_retx(tx, TXE_TIMER_G, t->t1);
 			start_life(tx, TXE_TIMER_H, t64(tx));
 		} else /* J: 64*T1 on UDP (§17.2.2) */
-			start_life(tx, TXE_TIMER_J, udp ? t64(tx) : 0);
+			start_linger(tx, TXE_TIMER_J, udp ? t64(tx) : 0);
 		break;
 	case TXS_CONFIRMED: /* I: T4 on UDP (§17.2.1) */
 		wheel_timer_cancel(&tx->retx);
-		start_life(tx, TXE_TIMER_I, udp ? t->t4 : 0);
+		start_linger(tx, TXE_TIMER_I, udp ? t->t4 : 0);
 		break;
 	case TXS_ACCEPTED: /* L (IST) and M (ICT), RFC 6026 §8.4, §8.7 */
 		wheel_timer_cancel(&tx->retx);
-		start_life(tx,
-			   tx->kind == SIP_TX_ICT ? TXE_TIMER_M : TXE_TIMER_L,
-			   t64(tx));
+		start_linger(tx,
+			     tx->kind == SIP_TX_ICT ? TXE_TIMER_M : TXE_TIMER_L,
+			     t64(tx));
 		break;
 	case TXS_TERMINATED:
 		wheel_timer_cancel(&tx->retx);

@@ -188,6 +188,19 @@ void wheel_timer_start(struct wheel *w, struct wheel_timer *t,
 		rearm(w);
 }
 
+void wheel_timer_start_coarse(struct wheel *w, struct wheel_timer *t,
+			      uint64_t delay_ms, uint64_t grain_ms)
+{
+	uint64_t now = duet_clock_now(w->clock), at;
+
+	if (grain_ms <= 1 || delay_ms > UINT64_MAX - now - grain_ms) {
+		wheel_timer_start(w, t, delay_ms);
+		return;
+	}
+	at = (now + delay_ms + grain_ms - 1) / grain_ms * grain_ms;
+	wheel_timer_start(w, t, at - now);
+}
+
 uint64_t wheel_now(const struct wheel *w)
 {
 	return duet_clock_now(w->clock);

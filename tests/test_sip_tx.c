@@ -602,8 +602,9 @@ static const struct txl_ops test_ops = {
 	.ended = on_ended,
 };
 
-static void fx_init(struct fx *f, enum sip_proto proto,
-		    const struct txl_config *cfg)
+/* cfg as given (NULL: the defaults) */
+static void fx_init_raw(struct fx *f, enum sip_proto proto,
+			const struct txl_config *cfg)
 {
 	memset(f, 0, sizeof(*f));
 	manual_clock_init(&f->mc, START);
@@ -619,6 +620,21 @@ static void fx_init(struct fx *f, enum sip_proto proto,
 	assert_int_equal(
 		tp_addr_set(&f->dest.remote, SLICE_LIT("192.0.2.20"), 5060), 0);
 	ended_fx = f;
+}
+
+/* Timers exactly as the RFC names them: the linger grain off (one test,
+ * test_linger_grain, checks the grain itself) */
+static void fx_init(struct fx *f, enum sip_proto proto,
+		    const struct txl_config *cfg)
+{
+	struct txl_config c;
+
+	if (cfg)
+		c = *cfg;
+	else
+		txl_config_default(&c);
+	c.linger_grain_ms = 0;
+	fx_init_raw(f, proto, &c);
 }
 
 /* all_ended: every transaction has ended, so nothing may be left. */
@@ -1863,6 +1879,46 @@ static void test_api_errors(void **state)
 	fx_done(&f, false);
 }
 
+/* The default linger grain: two BYE transactions answered 50 ms apart
+ * end on the same 128 ms boundary, the first one T4 after its 200 at the
+ * earliest (RFC 3261 §17.1.2.2: Timer K is a minimum). */
+static void test_linger_grain(void **state)
+{
+	struct fx f;
+	struct sip_msg *bye1, *bye2;
+	uint64_t t1, end;
+
+	(void)state;
+	fx_init_raw(&f, SIP_PROTO_UDP, NULL);
+	client_new(&f,
+		   &(struct req_spec){ .method = "BYE",
+				       .branch = "z9hG4bKgrain1",
+				       .to_tag = "tt",
+				       .sent_by = "192.0.2.1:5060" },
+		   &bye1);
+	client_new(&f,
+		   &(struct req_spec){ .method = "BYE",
+				       .branch = "z9hG4bKgrain2",
+				       .to_tag = "tt",
+				       .sent_by = "192.0.2.1:5060" },
+		   &bye2);
+	/* the first 200 just after a boundary, the second 50 ms later */
+	advance(&f, 128 - (wheel_now(f.w) + T4) % 128 + 1);
+	t1 = wheel_now(f.w);
+	feed_resp(&f, bye1, 200, NULL);
+	advance(&f, 50);
+	feed_resp(&f, bye2, 200, NULL);
+	end = (t1 + T4 + 127) / 128 * 128;
+	assert_true(end >= t1 + T4 + 50);
+	advance(&f, end - 1 - wheel_now(f.w));
+	assert_int_equal(f.nended, 0);
+	advance(&f, 1);
+	assert_int_equal(f.nended, 2);
+	sip_msg_unref(bye1);
+	sip_msg_unref(bye2);
+	fx_done(&f, true);
+}
+
 /* txl_config.max_transactions: new server ones get 503, clients EMSGSIZE */
 static void test_max_transactions(void **state)
 {
@@ -1878,6 +1934,7 @@ static void test_max_transactions(void **state)
 	assert_int_equal(cfg.timers.t2, T2);
 	assert_int_equal(cfg.timers.t4, T4);
 	assert_int_equal(cfg.timers.trying, 200);
+	assert_int_equal(cfg.linger_grain_ms, 128);
 	cfg.max_transactions = 1;
 	fx_init(&f, SIP_PROTO_UDP, &cfg);
 	feed_req(&f, INVITE_IN("z9hG4bKmax1"));
@@ -1959,6 +2016,7 @@ int main(void)
 		LEAK_TEST(test_rfc2543_retx),
 		LEAK_TEST(test_api_errors),
 		LEAK_TEST(test_max_transactions),
+		LEAK_TEST(test_linger_grain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,6 +181,38 @@ static void test_fires_exactly(void **state)
 	}
 }
 
+/* Coarse timers fire on the first multiple of the grain at or after
+ * their delay, never before it; grain 0 or 1 is exact. */
+static void test_coarse(void **state)
+{
+	static const struct {
+		uint64_t start, delay, grain, want;
+	} t[] = {
+		{ 1000, 5000, 128, 6016 }, /* 6000 -> 47 * 128 */
+		{ 1000, 5000, 8, 6000 },   /* already a multiple */
+		{ 1000, 5000, 1, 6000 },   { 1000, 5000, 0, 6000 },
+		{ 0, 1, 128, 128 },	   { 127, 1, 128, 128 },
+		{ 129, 0, 128, 256 },	   { 5, DAY, 1000, DAY + 1000 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct fix f;
+		struct rec r;
+
+		fix_init(&f, t[i].start);
+		rec_init(&r, &f);
+		r.want = t[i].want;
+		wheel_timer_start_coarse(f.w, &r.t, t[i].delay, t[i].grain);
+		wheel_advance(f.w, &f.mc, t[i].want - t[i].start - 1);
+		assert_int_equal(r.fired, 0);
+		wheel_advance(f.w, &f.mc, 1);
+		assert_int_equal(r.fired, 1);
+		assert_true(r.fired_at == t[i].want);
+		fix_done(&f);
+	}
+}
+
 /* Callback that checks mc.now is exactly its expiry. */
 static void rec_fire_exact(struct wheel_timer *t, void *arg)
 {
@@ -1114,6 +1146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_new_args),
 		LEAK_TEST(test_fires_exactly),
+		LEAK_TEST(test_coarse),
 		LEAK_TEST(test_random_order),
 		LEAK_TEST(test_random_interleaved),
 		LEAK_TEST(test_timer_a_b),

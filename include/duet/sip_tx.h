@@ -163,6 +163,11 @@ typedef int txl_send_fn(const struct tp_dest *dest, const char *buf, size_t len,
 struct txl_config {
 	struct sip_tx_timers timers;
 	unsigned max_transactions; /* default 500000; new ones get 503 */
+	/* Timers D, I, J, K, L, M (a transaction lingering to absorb
+	 * retransmissions) fire on the next multiple of this many ms after
+	 * their RFC duration, so those ending together share a wakeup;
+	 * default 128, 0 or 1: exactly */
+	uint32_t linger_grain_ms;
 };
 
 void txl_config_default(struct txl_config *cfg);

@@ -30,10 +30,10 @@ typedef void wheel_timer_fn(struct wheel_timer *t, void *arg);
 /* Embedded handle. Fields are private to wheel.c. */
 struct wheel_timer {
 	struct wheel_timer *next, *prev; /* slot list; NULL when idle */
-	uint64_t expires;                /* absolute ms */
+	uint64_t expires;		 /* absolute ms */
 	wheel_timer_fn *fn;
 	void *arg;
-	struct wheel *wheel;             /* set while armed */
+	struct wheel *wheel; /* set while armed */
 };
 
 /**
@@ -56,6 +56,12 @@ void wheel_timer_start(struct wheel *w, struct wheel_timer *t,
 
 /** Stop t if armed. O(1); safe on an idle or never-started timer. */
 void wheel_timer_cancel(struct wheel_timer *t);
+
+/** Start t to fire delay_ms from now or up to grain_ms - 1 later: at the
+ * next multiple of grain_ms, so timers whose exact moment does not matter
+ * (a transaction's end, say) share one wakeup. */
+void wheel_timer_start_coarse(struct wheel *w, struct wheel_timer *t,
+			      uint64_t delay_ms, uint64_t grain_ms);
 
 /** Is t armed? */
 bool wheel_timer_armed(const struct wheel_timer *t);
