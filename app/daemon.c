@@ -34,6 +34,7 @@
 #include "duet/log.h"
 #include "duet/policy.h"
 #include "duet/resolve.h"
+#include "duet/sip_bad.h"
 #include "duet/sip_build.h"
 #include "duet/sip_tx.h"
 
@@ -280,11 +281,28 @@ static void on_bad(const char *buf, size_t len, int err, const char *why,
 		   const struct tp_source *src, void *arg)
 {
 	struct daemon *d = arg;
-	char from[64];
+	char from[64], tag[LEG_IDENT_MAX];
+	struct sip_writer w;
+	bool answered = false;
 
-	(void)buf;
 	d->bad++;
-	LOG_WARN("dropped %zu bytes from %s over %s: %s (%s)", len,
+	/* a request that still shows its Via, From, To, Call-ID and CSeq
+	 * gets 400 with the reason (RFC 3261 §8.2.6.2, RFC 4475 §3.1.2);
+	 * not one too large for duet, whose end is missing */
+	if (err == EBADMSG) {
+		struct tp_dest dest = { .proto = src->proto,
+					.remote = src->remote,
+					.conn = src->conn };
+
+		leg_ident_tag(&d->ident, tag);
+		sip_writer_init(&w, 512);
+		answered = !sip_bad_request_reply(buf, len, why,
+						  slice_cstr(tag), &w) &&
+			   !transport_send(d->tp, &dest, w.buf, w.len);
+		sip_writer_free(&w);
+	}
+	LOG_WARN("%s %zu bytes from %s over %s: %s (%s)",
+		 answered ? "answered 400 to" : "dropped", len,
 		 tp_addr_str(&src->remote, from, sizeof(from)),
 		 sip_proto_name(src->proto), why ? why : "", duet_errname(err));
 }

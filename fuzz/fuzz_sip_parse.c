@@ -4,12 +4,14 @@
  * URI parser. Beyond "no crash, no sanitizer report" it checks invariants:
  * a message that parses serializes to text that parses again and
  * serializes identically; the framer and the parser agree on a stream
- * message's length; a URI equals itself.
+ * message's length; a URI equals itself; the 400 duet builds for a
+ * refused request is a message whose head parses.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "duet/sip_bad.h"
 #include "duet/sip_build.h"
 #include "duet/sip_msg.h"
 #include "duet/sip_uri.h"
@@ -48,6 +50,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sip_msg_parse(&m, buf, size, SIP_FRAMING_DGRAM, NULL, &why) == 0) {
 		check_round_trip(m);
 		m = sip_msg_unref(m);
+	} else {
+		struct sip_writer w;
+
+		sip_writer_init(&w, 0);
+		if (sip_bad_request_reply(buf, size, why, SLICE_LIT("t1"),
+					  &w) == 0) {
+			/* copied header values are the sender's own and may
+			 * be as bad as the rest: only the text must hold
+			 * together (one status line, CRLF lines, no NUL) */
+			if (w.len < 14 || memcmp(w.buf, "SIP/2.0 400 ", 12) ||
+			    memchr(w.buf, '\0', w.len) ||
+			    memcmp(w.buf + w.len - 4, "\r\n\r\n", 4))
+				abort();
+		}
+		sip_writer_free(&w);
 	}
 	fr = sip_stream_frame(buf, size, NULL, &skip, &len, &why);
 	if (sip_msg_parse(&m, buf, size, SIP_FRAMING_STREAM, NULL, &why) == 0) {
