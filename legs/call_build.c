@@ -96,7 +96,8 @@ static bool has_token(struct slice v, const char *t)
  * The headers of m that cross to the other leg, in their order: the
  * route's allow- or deny-list (the built-in allow-list without a route),
  * less what the route removes from what duet sends on leg (requests or
- * responses). 100rel, RSeq and RAck do not cross until PRACK lands.
+ * responses). 100rel and RSeq cross only when the route relays PRACK
+ * (RFC 3262; RAck is renumbered by call_prack.c).
  * Returns whether a Server header crossed.
  */
 static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
@@ -104,17 +105,23 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 			  bool response)
 {
 	bool server = false;
+	/* RFC 3262: 100rel crosses only when the route relays PRACK */
+	bool rel = r && prack_mode(NULL, r) == POLICY_METHOD_RELAY;
 
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
 
-		if (h->id == SIP_HDR_RSEQ || h->id == SIP_HDR_RACK ||
-		    !policy_header_crosses(r, h->name) ||
+		if (h->id == SIP_HDR_RACK || (h->id == SIP_HDR_RSEQ && !rel) ||
+		    (h->id != SIP_HDR_RSEQ &&
+		     !policy_header_crosses(r, h->name)) ||
 		    policy_header_removed(r, leg, response, h->name))
 			continue;
-		if ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
-		    has_token(h->value, "100rel"))
+		if (!rel &&
+		    (h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
+		    has_token(h->value, "100rel")) {
+			prack_copy_option_hdr(w, h); /* the other tags cross */
 			continue;
+		}
 		if (memchr(h->value.p, '\n', h->value.len))
 			continue;
 		if (h->id != SIP_HDR_OTHER)
@@ -424,6 +431,7 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false);
+	prack_b_invite_headers(call, &w);
 	/* the route's additions are part of the request: without them
 	 * (out of memory) there is no request */
 	err = add_route_headers(&w, call, POLICY_LEG_B, false);
@@ -498,10 +506,13 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	struct sip_writer w;
 	const struct policy_route *r = call_rule(call);
 	bool dialog = code > 100 && code < 300, server = false;
+	uint32_t rseq;
 	int err;
 
 	if (!st || call->a_final)
 		return EINVAL;
+	if (prack_a_wait(call, code, from_b)) /* RFC 3262 §3 */
+		return 0;
 	/* the route's reply map; never for 487, which §9.2 requires for a
 	 * cancelled INVITE */
 	if (r && code >= 300 && code != 487) {
@@ -536,6 +547,7 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				sip_build_header_id(&w, SIP_HDR_CONTACT,
 						    h->value);
 	}
+	rseq = prack_a_headers(call, &w, code, from_b);
 	(void)add_route_headers(&w, call, POLICY_LEG_A, true); /* logged */
 	if (code == 503 && !from_b) {			       /* §21.5.4 */
 		char ra[16];
@@ -556,6 +568,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		call->a_final = code;
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
+	if (!err && rseq)
+		prack_a_sent(call, code, rseq, &w, from_b);
 	if (!err && code >= 200 && code < 300) {
 		size_t len = 0;
 		char *buf = sip_writer_steal(&w, &len);
@@ -812,6 +826,8 @@ int call_send_relay(struct call *call, struct relay *r,
 	r->cli_cseq = to->dlg->local_cseq;
 	copy_allowed(&w, req);
 	copy_mid(&w, req);
+	if (req->method == SIP_METHOD_PRACK) /* relay mode (RFC 3262) */
+		prack_relay_rack(call, &w, req);
 	err = finish_parse(&w, req, &m);
 	if (!err) {
 		r->cli.tx = NULL;
@@ -972,4 +988,16 @@ void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp)
 	LOG_INFO("a 2xx after its call ended: ACK and BYE (%s)",
 		 duet_strerror(err));
 	dialog_free(d);
+}
+
+int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
+		     struct tp_dest *out)
+{
+	return dialog_dest(d, dflt, out);
+}
+
+int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
+		   size_t via_cap)
+{
+	return local_parts(c, dest, via, via_cap, NULL, 0);
 }
