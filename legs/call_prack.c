@@ -311,6 +311,14 @@ bool prack_b_1xx(struct call *call, struct sip_msg *resp)
 
 /* ---- A leg: duet is the UAS (§3) ----------------------------------------- */
 
+static bool queued_sdp(const struct call_prack *p)
+{
+	for (unsigned i = 0; i < p->a_queued; i++)
+		if (p->a_queue[i]->body.len)
+			return true;
+	return false;
+}
+
 bool prack_a_wait(struct call *call, uint16_t code,
 		  const struct sip_msg *from_b)
 {
@@ -330,10 +338,11 @@ bool prack_a_wait(struct call *call, uint16_t code,
 			sip_msg_ref((struct sip_msg *)from_b);
 		return true;
 	}
-	if (code >= 200 && code < 300 && from_b && p->a_unacked_sdp &&
-	    p->a_rel) {
+	if (code >= 200 && code < 300 && from_b && p->a_rel &&
+	    (p->a_unacked_sdp || queued_sdp(p))) {
 		/* §3: no 2xx before the PRACK of a reliable provisional with
-		 * a session description */
+		 * a session description; one still queued goes first, so
+		 * that the caller sees the callee's early media too */
 		sip_msg_unref(p->a_held);
 		p->a_held = sip_msg_ref((struct sip_msg *)from_b);
 		return true;
