@@ -555,7 +555,8 @@ bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
 			if (h && !call->cancel_reason)
 				call->cancel_reason =
 					duet_strndup(h->value.p, h->value.len);
-			call_event(call, CEV_A_CANCEL, req);
+			if (!prack_a_cancel(call)) /* call_prack.c */
+				call_event(call, CEV_A_CANCEL, req);
 			call_settle(call);
 		}
 		return true;

@@ -301,6 +301,9 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 /* relay mode: the caller's RAck renumbered to the B leg's INVITE */
 void prack_relay_rack(const struct call *call, struct sip_writer *w,
 		      const struct sip_msg *req);
+/* the caller's CANCEL while the callee's 2xx waits for a PRACK: 487,
+ * the B leg ACKed and ended; true when so */
+bool prack_a_cancel(struct call *call);
 void prack_free(struct call *call);
 
 #endif

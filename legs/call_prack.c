@@ -416,37 +416,56 @@ void prack_a_sent(struct call *call, uint16_t code, uint32_t rseq,
 	wheel_timer_start(c->env.wheel, &p->a_timer, p->a_interval);
 }
 
+/* The caller's INVITE ends with code while the callee's 2xx waits for
+ * a PRACK: that 2xx is ACKed and the B leg ended with a BYE carrying
+ * why (RFC 3326). */
+static void a_end_held(struct call_prack *p, uint16_t code, const char *why)
+{
+	struct call *call = p->call;
+
+	p->a_held = sip_msg_unref(p->a_held);
+	a_stop(p);
+	a_drop_waiting(p);
+	if (!call->end_reason)
+		call->end_reason = duet_strndup(why, strlen(why));
+	call_answer_a(call, code, SLICE_NULL, NULL);
+	dialog_free(call->leg[LEG_A].dlg); /* ended by that answer */
+	call->leg[LEG_A].dlg = NULL;
+	call->leg[LEG_A].ended = true;
+	call_event(call, CEV_ACK_TIMEOUT, NULL);
+}
+
 /* §3: no PRACK 64*T1 after the reliable provisional: the INVITE is
  * rejected with a 5xx (504: the caller's acknowledgement timed out) and
  * the callee's side ended. */
 static void a_timeout(struct call_prack *p)
 {
 	struct call *call = p->call;
-	struct sip_msg *held = p->a_held;
 
 	LOG_INFO("call %llu [%s]: no PRACK for RSeq %u in 64*T1: 504",
 		 (unsigned long long)call->id, call->route,
 		 (unsigned)p->a_unacked);
-	p->a_held = NULL;
-	a_stop(p);
-	a_drop_waiting(p);
-	if (!held) {
-		fail_setup(call, 504);
+	if (p->a_held) {
+		a_end_held(p, 504, "SIP;cause=504;text=\"No PRACK\"");
 		return;
 	}
-	/* the callee answered already (the 2xx waited for this PRACK):
-	 * its 2xx is ACKed and the B leg ended with a BYE */
-	sip_msg_unref(held);
-	if (!call->end_reason) {
-		const char *why = "SIP;cause=504;text=\"No PRACK\"";
+	a_stop(p);
+	a_drop_waiting(p);
+	fail_setup(call, 504);
+}
 
-		call->end_reason = duet_strndup(why, strlen(why));
-	}
-	call_answer_a(call, 504, SLICE_NULL, NULL);
-	dialog_free(call->leg[LEG_A].dlg); /* ended by the 504 */
-	call->leg[LEG_A].dlg = NULL;
-	call->leg[LEG_A].ended = true;
-	call_event(call, CEV_ACK_TIMEOUT, NULL);
+bool prack_a_cancel(struct call *call)
+{
+	struct call_prack *p = call->prack;
+
+	/* the call is answered on the B leg, not yet on the A leg: the
+	 * CANCEL still ends the INVITE (487, §9.2) */
+	if (!p || !p->a_held || call->a_final)
+		return false;
+	LOG_INFO("call %llu [%s]: CANCEL while the 2xx waited for a PRACK",
+		 (unsigned long long)call->id, call->route);
+	a_end_held(p, 487, "SIP;cause=487;text=\"Request Terminated\"");
+	return true;
 }
 
 /* §3: retransmitted at T1, 2*T1, 4*T1... until its PRACK */
