@@ -110,15 +110,18 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
+		bool tag = (h->id == SIP_HDR_SUPPORTED ||
+			    h->id == SIP_HDR_REQUIRE) &&
+			   has_token(h->value, "100rel");
 
+		/* relayed 100rel is protocol: it crosses whatever the
+		 * header rules allow */
 		if (h->id == SIP_HDR_RACK || (h->id == SIP_HDR_RSEQ && !rel) ||
-		    (h->id != SIP_HDR_RSEQ &&
+		    (!(rel && (tag || h->id == SIP_HDR_RSEQ)) &&
 		     !policy_header_crosses(r, h->name)) ||
 		    policy_header_removed(r, leg, response, h->name))
 			continue;
-		if (!rel &&
-		    (h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
-		    has_token(h->value, "100rel")) {
+		if (!rel && tag) {
 			prack_copy_option_hdr(w, h); /* the other tags cross */
 			continue;
 		}
