@@ -41,8 +41,8 @@
 /* what duet handles in a dialog too (legs/call_mid.c relays the rest of
  * the list; REFER is understood and refused by default) */
 #define DUET_ALLOW                                                             \
-	"INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, MESSAGE, NOTIFY, "   \
-	"REFER"
+	"INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, MESSAGE, "    \
+	"NOTIFY, REFER"
 
 struct daemon {
 	struct event_base *base;
@@ -97,6 +97,8 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 		sip_build_header_id(&w, SIP_HDR_ALLOW, SLICE_LIT(DUET_ALLOW));
 		sip_build_header_id(&w, SIP_HDR_ACCEPT,
 				    SLICE_LIT("application/sdp"));
+		/* RFC 3262 on each leg (legs/call_prack.c) */
+		sip_build_header_id(&w, SIP_HDR_SUPPORTED, SLICE_LIT("100rel"));
 	}
 	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);

@@ -171,6 +171,7 @@ static void call_free(struct call *call)
 			     false);
 	wheel_timer_cancel(&call->ring_timer);
 	mid_free_all(call);
+	prack_free(call);
 	call_hunt_clear(call);
 	for (unsigned s = 0; s < 2; s++) {
 		call_2xx_stop(&call->leg[s]);
@@ -370,6 +371,7 @@ static void call_slim(struct call *call)
 	duet_free(call->cancel_reason);
 	call->cancel_reason = NULL;
 	call_hunt_slim(call);
+	prack_free(call);
 	LOG_DEBUG("call %llu [%s]: setup over, keeping the dialogs only",
 		  (unsigned long long)call->id, call->route);
 }
@@ -506,6 +508,8 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 		answer_a_once(call, d.status ? d.status : 403);
 	else if (err || d.target_count == 0)
 		answer_a_once(call, 404);
+	else if (prack_check_require(call, d.policy, d.rule)) /* 420 */
+		;
 	else if ((code = call_hunt_begin(call, &d))) /* call_route.c */
 		answer_a_once(call, code);
 	policy_decision_clear(&d);
@@ -576,7 +580,8 @@ bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
 			if (h && !call->cancel_reason)
 				call->cancel_reason =
 					duet_strndup(h->value.p, h->value.len);
-			call_event(call, CEV_A_CANCEL, req);
+			if (!prack_a_cancel(call)) /* call_prack.c */
+				call_event(call, CEV_A_CANCEL, req);
 			call_settle(call);
 		}
 		return true;
@@ -675,6 +680,8 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		if (ev == CEV_B_1XX_DIALOG && !call->leg[LEG_B].dlg)
 			dialog_new_uac(&call->leg[LEG_B].dlg, call->b_invite,
 				       resp);
+		if (prack_b_1xx(call, resp)) /* RFC 3262 (call_prack.c) */
+			return;
 	} else if (resp->status < 300) {
 		ev = CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);

@@ -135,28 +135,37 @@ static bool is_mid_hdr(uint16_t id)
  * route's allow- or deny-list (the built-in allow-list without a route),
  * less what the route removes from what duet sends on leg (requests or
  * responses); mid: a mid-call request or its response, where the
- * mid_hdrs cross too. 100rel, RSeq and RAck do not cross until PRACK
- * lands. Returns whether a Server header crossed.
+ * mid_hdrs cross too. 100rel and RSeq cross only when the route relays
+ * PRACK (RFC 3262; RAck is renumbered by call_prack.c).
+ * Returns whether a Server header crossed.
  */
 static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 			  const struct policy_route *r, enum policy_leg leg,
 			  bool response, bool mid)
 {
 	bool server = false;
+	/* RFC 3262: 100rel crosses only when the route relays PRACK */
+	bool rel = r && prack_mode(NULL, r) == POLICY_METHOD_RELAY;
 
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
 		bool crosses = mid && is_mid_hdr(h->id)
 				       ? !policy_header_denied(r, h->name)
 				       : policy_header_crosses(r, h->name);
+		bool tag = (h->id == SIP_HDR_SUPPORTED ||
+			    h->id == SIP_HDR_REQUIRE) &&
+			   has_token(h->value, "100rel");
 
-		if (h->id == SIP_HDR_RSEQ || h->id == SIP_HDR_RACK ||
-		    !crosses ||
+		/* relayed 100rel is protocol: it crosses whatever the
+		 * header rules allow */
+		if (h->id == SIP_HDR_RACK || (h->id == SIP_HDR_RSEQ && !rel) ||
+		    (!(rel && (tag || h->id == SIP_HDR_RSEQ)) && !crosses) ||
 		    policy_header_removed(r, leg, response, h->name))
 			continue;
-		if ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
-		    has_token(h->value, "100rel"))
+		if (!rel && tag) {
+			prack_copy_option_hdr(w, h); /* the other tags cross */
 			continue;
+		}
 		if (memchr(h->value.p, '\n', h->value.len) ||
 		    memchr(h->value.p, '\r', h->value.len))
 			continue;
@@ -428,6 +437,7 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false, false);
+	prack_b_invite_headers(call, &w);
 	/* the route's additions are part of the request: without them
 	 * (out of memory) there is no request */
 	err = add_route_headers(&w, call, POLICY_LEG_B, false, call->a_invite);
@@ -502,10 +512,13 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	struct sip_writer w;
 	const struct policy_route *r = call_rule(call);
 	bool dialog = code > 100 && code < 300, server = false;
+	uint32_t rseq;
 	int err;
 
 	if (!st || call->a_final)
 		return EINVAL;
+	if (prack_a_wait(call, code, from_b)) /* RFC 3262 §3 */
+		return 0;
 	/* the route's reply map; never for 487, which §9.2 requires for a
 	 * cancelled INVITE */
 	if (r && code >= 300 && code != 487) {
@@ -541,6 +554,7 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 				sip_build_header_id(&w, SIP_HDR_CONTACT,
 						    h->value);
 	}
+	rseq = prack_a_headers(call, &w, code, from_b);
 	(void)add_route_headers(&w, call, POLICY_LEG_A, true,
 				call->a_invite); /* logged */
 	if (code == 503 && !from_b) {		 /* §21.5.4 */
@@ -562,6 +576,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		call->a_final = code;
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
+	if (!err && rseq)
+		prack_a_sent(call, code, rseq, &w, from_b);
 	if (!err && code >= 200 && code < 300) {
 		size_t len = 0;
 		char *buf = sip_writer_steal(&w, &len);
@@ -834,6 +850,8 @@ int call_send_relay(struct call *call, struct relay *r,
 		      true);
 	(void)add_route_headers(&w, call, policy_leg_of(to->side), false,
 				req); /* logged */
+	if (req->method == SIP_METHOD_PRACK) /* relay mode (RFC 3262) */
+		prack_relay_rack(call, &w, req);
 	err = finish_parse(&w, req, &m);
 	if (!err) {
 		r->cli.tx = NULL;
@@ -999,4 +1017,16 @@ void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp)
 	LOG_INFO("a 2xx after its call ended: ACK and BYE (%s)",
 		 duet_strerror(err));
 	dialog_free(d);
+}
+
+int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
+		     struct tp_dest *out)
+{
+	return dialog_dest(d, dflt, out);
+}
+
+int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
+		   size_t via_cap)
+{
+	return local_parts(c, dest, via, via_cap, NULL, 0);
 }

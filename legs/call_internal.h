@@ -109,6 +109,43 @@ struct leg {
 	uint32_t x2xx_interval, x2xx_waited;
 };
 
+/*
+ * RFC 3262 on each leg while a call is set up (legs/call_prack.c):
+ * duet's reliable provisionals to the caller (A leg, duet the UAS) and
+ * its PRACKs of the callee's (B leg, duet the UAC). Allocated when the
+ * first reliable provisional is sent or received; freed when the setup
+ * is over (call_slim) or the call ends.
+ */
+#define PRACK_QUEUE 4
+struct call_prack {
+	struct call *call;
+	/* A leg */
+	uint32_t a_first;   /* the first RSeq duet sent; 0: none yet */
+	uint32_t a_rseq;    /* the last RSeq duet sent */
+	uint32_t a_unacked; /* RSeq waiting for its PRACK; 0: none */
+	uint32_t a_offer;   /* RSeq of the one carrying the callee's
+			       offer (its PRACK carries the answer) */
+	bool a_unacked_sdp; /* it carried a session description: no 2xx
+			       before its PRACK (§3) */
+	char *a_rel;	    /* it, retransmitted until its PRACK */
+	size_t a_rel_len;
+	uint16_t a_rel_code;
+	uint32_t a_interval, a_waited;
+	struct wheel_timer a_timer;
+	/* provisionals waiting for that PRACK (§3: one unacknowledged at
+	 * a time), then a 2xx waiting for it */
+	struct sip_msg *a_queue[PRACK_QUEUE];
+	unsigned a_queued;
+	struct sip_msg *a_held;
+	/* B leg: the attempt (its INVITE's CSeq) the numbers belong to */
+	uint32_t b_cseq;
+	uint32_t b_rseq;   /* the last in-order RSeq received (§4) */
+	bool b_sdp_seen;   /* a reliable provisional carried SDP */
+	bool b_offer_wait; /* it was an offer: duet's PRACK waits for the
+			      caller's answer (§5) */
+	uint32_t b_offer_rseq;
+};
+
 struct call {
 	struct calls *owner;
 	struct call *next_a, *next_b; /* hash chains */
@@ -146,6 +183,7 @@ struct call {
 	struct tp_dest b_ack_dest;
 
 	struct wheel_timer ring_timer;
+	struct call_prack *prack; /* NULL unless 100rel is in use */
 
 	/* the policy's decision and the hunt along its targets
 	 * (call_route.c) */
@@ -227,5 +265,45 @@ int call_send_relay_ack(struct call *call, struct relay *r,
 			const struct sip_msg *ack_from);
 int call_send_relay_cancel(struct call *call, struct relay *r,
 			   const struct sip_msg *cancel);
+
+/* call_build.c: for call_prack.c */
+int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
+		     struct tp_dest *out);
+int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
+		   size_t via_cap);
+
+/* call_prack.c: reliable provisionals and PRACK (RFC 3262), per leg or
+ * relayed as the route's method map says */
+enum policy_method_mode prack_mode(const struct policy *p,
+				   const struct policy_route *r);
+/* §8.2.2.3: a Require duet cannot satisfy gets 420 with Unsupported;
+ * returns 420 when it answered, else 0 */
+uint16_t prack_check_require(struct call *call, const struct policy *p,
+			     const struct policy_route *r);
+/* A Supported/Require field of the caller's INVITE copied to the callee
+ * without 100rel (per_leg and reject modes) */
+void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h);
+void prack_b_invite_headers(const struct call *call, struct sip_writer *w);
+/* a provisional on the B-leg INVITE: true when it goes no further */
+bool prack_b_1xx(struct call *call, struct sip_msg *resp);
+/* call_answer_a's hooks: true when the response waits (§3); the
+ * headers of a reliable provisional (returns its RSeq, or 0) or of a
+ * relayed 420; the reliable provisional sent */
+bool prack_a_wait(struct call *call, uint16_t code,
+		  const struct sip_msg *from_b);
+uint32_t prack_a_headers(struct call *call, struct sip_writer *w, uint16_t code,
+			 const struct sip_msg *from_b);
+void prack_a_sent(struct call *call, uint16_t code, uint32_t rseq,
+		  const struct sip_writer *w, const struct sip_msg *from_b);
+/* a PRACK from a leg's peer: true when answered here (per_leg) */
+bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
+		   struct sip_msg *req);
+/* relay mode: the caller's RAck renumbered to the B leg's INVITE */
+void prack_relay_rack(const struct call *call, struct sip_writer *w,
+		      const struct sip_msg *req);
+/* the caller's CANCEL while the callee's 2xx waits for a PRACK: 487,
+ * the B leg ACKed and ended; true when so */
+bool prack_a_cancel(struct call *call);
+void prack_free(struct call *call);
 
 #endif

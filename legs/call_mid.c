@@ -131,11 +131,6 @@ static uint16_t mid_check(struct call *call, enum leg_side from,
 	if (mr.mode == POLICY_METHOD_REJECT ||
 	    (mr.mode == POLICY_METHOD_ANSWER && !offer))
 		return mr.code;
-	/* RFC 3262 §7.2: duet sends no reliable provisional (100rel does
-	 * not cross), so no PRACK can match one; per_leg and relay are not
-	 * built yet */
-	if (req->method == SIP_METHOD_PRACK)
-		return 481;
 	if (!f->dlg || !o->dlg || o->ended)
 		return 481; /* nothing to relay it to */
 	if (req->max_forwards == 0)
@@ -187,10 +182,15 @@ void mid_request(struct call *call, enum leg_side from, struct sip_tx *st,
 	bool offer = req->method == SIP_METHOD_INVITE ||
 		     (req->method == SIP_METHOD_UPDATE && req->body.len);
 	bool retry_after;
-	uint16_t code = mid_check(call, from, req, offer, &retry_after);
+	uint16_t code;
 	struct relay *r;
 	int err;
 
+	/* RFC 3262: per_leg PRACKs are answered on their leg */
+	if (req->method == SIP_METHOD_PRACK &&
+	    prack_request(call, from, st, req))
+		return;
+	code = mid_check(call, from, req, offer, &retry_after);
 	if (code) {
 		LOG_INFO("call %llu: %.*s from %s answered %u",
 			 (unsigned long long)call->id,

@@ -529,9 +529,12 @@ static void method_rule(struct compiler *c, json_t *v, enum method_row row,
 		return;
 	}
 	rule.mode = (enum policy_method_mode)mode;
-	rule.code = mode == POLICY_METHOD_ANSWER   ? 200
-		    : mode == POLICY_METHOD_REJECT ? 403
-						   : 0;
+	/* a refused PRACK matches no reliable provisional: 481
+	 * (RFC 3262 §3) */
+	rule.code = mode == POLICY_METHOD_ANSWER ? 200
+		    : mode == POLICY_METHOD_REJECT
+			    ? (row == MR_PRACK ? 481 : 403)
+			    : 0;
 	if (json_is_object(v) && json_object_get(v, "code")) {
 		save = cpush_key(c, "code");
 		if (mode == POLICY_METHOD_ANSWER &&

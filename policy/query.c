@@ -262,8 +262,8 @@ static struct policy_method_rule default_rule(enum method_row row,
 				 : (struct policy_method_rule){
 					   POLICY_METHOD_ANSWER, 200, NULL
 				   };
-	case MR_PRACK: /* no reliable provisional is sent yet (RFC 3262) */
-		return (struct policy_method_rule){ POLICY_METHOD_REJECT, 481,
+	case MR_PRACK: /* RFC 3262 on each leg (legs/call_prack.c) */
+		return (struct policy_method_rule){ POLICY_METHOD_PER_LEG, 0,
 						    NULL };
 	case MR_REFER:
 		return (struct policy_method_rule){ POLICY_METHOD_REJECT, 403,

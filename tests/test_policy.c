@@ -131,6 +131,10 @@ static const struct {
 	  "routes[0].methods.ACK: line 1 col 128: ACK: expected \"relay\", "
 	  "\"immediate\"" },
 	{ "{ " LISTEN ", \"routes\": [ { \"reject\": 404, \"methods\": "
+	  "{ \"PRACK\": \"answer\" } } ] }",
+	  "routes[0].methods.PRACK: line 1 col 130: PRACK: expected \"relay\", "
+	  "\"reject\", \"per_leg\"" },
+	{ "{ " LISTEN ", \"routes\": [ { \"reject\": 404, \"methods\": "
 	  "{ \"INFO\": { \"action\": \"answer\", \"code\": 404 } } } ] }",
 	  "routes[0].methods.INFO.code: line 1 col 159: expected an integer "
 	  "200..299" },

@@ -235,7 +235,7 @@ static void test_method_map(void **state)
 		"\"MESSAGE\": { \"action\": \"answer\", \"code\": 202 }, "
 		"\"REFER\": { \"action\": \"reject\", \"code\": 603, "
 		"\"reason\": \"No Transfers\" }, \"ACK\": \"immediate\", "
-		"\"PRACK\": \"per_leg\", "
+		"\"PRACK\": { \"a\": \"relay\", \"b\": \"reject\" }, "
 		"\"UPDATE\": { \"a\": \"relay\", \"b\": { \"action\": "
 		"\"reject\", "
 		"\"code\": 488 } }, \"re-INVITE\": \"relay\", "
@@ -267,7 +267,9 @@ static void test_method_map(void **state)
 		{ NULL, POLICY_LEG_A, SIP_METHOD_INFO, true,
 		  POLICY_METHOD_RELAY, 0 },
 		{ NULL, POLICY_LEG_A, SIP_METHOD_PRACK, true,
-		  POLICY_METHOD_REJECT, 481 },
+		  POLICY_METHOD_PER_LEG, 0 },
+		{ NULL, POLICY_LEG_B, SIP_METHOD_PRACK, true,
+		  POLICY_METHOD_PER_LEG, 0 },
 		{ NULL, POLICY_LEG_A, SIP_METHOD_OPTIONS, false,
 		  POLICY_METHOD_ANSWER, 200 },
 		{ NULL, POLICY_LEG_A, SIP_METHOD_OPTIONS, true,
@@ -291,8 +293,11 @@ static void test_method_map(void **state)
 		  603 },
 		{ r, POLICY_LEG_A, SIP_METHOD_ACK, true,
 		  POLICY_METHOD_IMMEDIATE, 0 },
-		{ r, POLICY_LEG_A, SIP_METHOD_PRACK, true,
-		  POLICY_METHOD_PER_LEG, 0 },
+		{ r, POLICY_LEG_A, SIP_METHOD_PRACK, true, POLICY_METHOD_RELAY,
+		  0 },
+		/* a refused PRACK matches nothing: 481 unless a code is set */
+		{ r, POLICY_LEG_B, SIP_METHOD_PRACK, true, POLICY_METHOD_REJECT,
+		  481 },
 		{ r, POLICY_LEG_A, SIP_METHOD_UPDATE, true, POLICY_METHOD_RELAY,
 		  0 },
 		{ r, POLICY_LEG_B, SIP_METHOD_UPDATE, true,

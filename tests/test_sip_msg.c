@@ -735,6 +735,64 @@ static void test_on_demand(void **state)
 	assert_slice(v.branch, "z9hG4bKq");
 }
 
+/* RFC 3262 §7: RSeq and RAck values; option tags in Require/Supported */
+static void test_rseq_rack(void **state)
+{
+	struct sip_rack r;
+	struct sip_msg *m;
+	uint32_t n = 0;
+
+	(void)state;
+	assert_int_equal(sip_rseq_parse(SLICE_LIT(" 988789 "), &n), 0);
+	assert_int_equal(n, 988789);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("2147483647"), &n), 0);
+	assert_int_equal(n, 2147483647u);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("0"), &n), EBADMSG);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("2147483648"), &n), EBADMSG);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT(""), &n), EBADMSG);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("12a"), &n), EBADMSG);
+
+	assert_int_equal(sip_rack_parse(SLICE_LIT("776656 1 INVITE"), &r), 0);
+	assert_int_equal(r.rseq, 776656);
+	assert_int_equal(r.cseq, 1);
+	assert_slice(r.method, "INVITE");
+	assert_int_equal(sip_rack_parse(SLICE_LIT(" 5\t 314159  INVITE "), &r),
+			 0);
+	assert_int_equal(r.rseq, 5);
+	assert_int_equal(r.cseq, 314159);
+	assert_slice(r.method, "INVITE");
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 1"), &r), EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("0 1 INVITE"), &r), EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 x INVITE"), &r), EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 1 INVITE extra"), &r),
+			 EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT(""), &r), EBADMSG);
+
+	assert_true(
+		sip_option_in(SLICE_LIT("timer, 100rel"), SLICE_LIT("100rel")));
+	assert_true(sip_option_in(SLICE_LIT(" 100REL "), SLICE_LIT("100rel")));
+	assert_false(sip_option_in(SLICE_LIT("100relx, x100rel"),
+				   SLICE_LIT("100rel")));
+	assert_false(sip_option_in(SLICE_LIT(""), SLICE_LIT("100rel")));
+	assert_false(sip_option_in(SLICE_LIT(",,"), SLICE_LIT("100rel")));
+
+	m = parse_ok("SIP/2.0 183 Session Progress\n"
+		     "Via: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+		     "From: <sip:a@h>;tag=1\nTo: <sip:b@h>;tag=2\n"
+		     "Call-ID: c\nCSeq: 1 INVITE\n"
+		     "Supported: timer\nk: path, 100rel\n"
+		     "Require: precondition\nRSeq: 7\n"
+		     "Content-Length: 0\n\n");
+	assert_true(sip_msg_has_option(m, SIP_HDR_SUPPORTED, "100rel"));
+	assert_true(sip_msg_has_option(m, SIP_HDR_SUPPORTED, "timer"));
+	assert_false(sip_msg_has_option(m, SIP_HDR_REQUIRE, "100rel"));
+	assert_false(sip_msg_has_option(m, SIP_HDR_UNSUPPORTED, "100rel"));
+	assert_int_equal(
+		sip_rseq_parse(sip_msg_hdr(m, SIP_HDR_RSEQ)->value, &n), 0);
+	assert_int_equal(n, 7);
+	sip_msg_unref(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +820,7 @@ int main(void)
 		LEAK_TEST(test_refcount_and_oom),
 		LEAK_TEST(test_methods),
 		LEAK_TEST(test_on_demand),
+		LEAK_TEST(test_rseq_rack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,4 +223,29 @@ int sip_addr_parse(struct sip_addr *addr, struct slice value, const char **why);
 /** Parse one via-parm on demand (see struct sip_via). 0 or EBADMSG. */
 int sip_via_parse(struct sip_via *via, struct slice value, const char **why);
 
+/* ---- reliable provisional responses (RFC 3262) and option tags ------- */
+
+/** An RAck value (RFC 3262 §7.2): the RSeq and CSeq number acknowledged
+ * and the CSeq method (pointing into the parsed value). */
+struct sip_rack {
+	uint32_t rseq;
+	uint32_t cseq;
+	struct slice method;
+};
+
+/** Parse an RSeq value (RFC 3262 §7.1: 1 .. 2**31 - 1). 0 or EBADMSG. */
+int sip_rseq_parse(struct slice value, uint32_t *out);
+
+/** Parse an RAck value ("RSeq CSeq-num Method"). 0 or EBADMSG. */
+int sip_rack_parse(struct slice value, struct sip_rack *out);
+
+/** Is tag one of the comma-separated option tags of list
+ * (case-insensitively)? */
+bool sip_option_in(struct slice list, struct slice tag);
+
+/** Does any field with this id (Require, Supported, Proxy-Require...)
+ * list the option tag? */
+bool sip_msg_has_option(const struct sip_msg *m, enum sip_hdr_id id,
+			const char *tag);
+
 #endif /* DUET_SIP_MSG_H */
