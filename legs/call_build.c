@@ -829,7 +829,8 @@ int call_send_relay(struct call *call, struct relay *r,
 	r->cli_cseq = to->dlg->local_cseq;
 	copy_allowed(&w, req);
 	copy_mid(&w, req);
-	if (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_UPDATE)
+	if (req->method == SIP_METHOD_INVITE ||
+	    req->method == SIP_METHOD_UPDATE)
 		call_timer_uac_headers(call, to->side, &w);
 	err = finish_parse(&w, req, &m);
 	if (!err)

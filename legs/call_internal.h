@@ -101,16 +101,16 @@ struct relay {
  * (what a refresh offers again unchanged, RFC 3264 §8).
  */
 struct leg_timer {
-	uint32_t se;	      /* session interval, s; 0: no timer */
-	uint32_t min_se;      /* Min-SE duet sends on B (raised by a 422) */
-	bool refresher;	      /* duet refreshes this leg, else its peer */
-	bool peer_timer;      /* the peer said Supported: timer */
-	bool retried_422;     /* B: the INVITE was sent again once (§7.3) */
-	uint8_t fails;	      /* duet's refreshes failed in a row */
-	uint64_t expires_at;  /* wheel ms: the session ends unrefreshed */
+	uint32_t se;	     /* session interval, s; 0: no timer */
+	uint32_t min_se;     /* Min-SE duet sends on B (raised by a 422) */
+	bool refresher;	     /* duet refreshes this leg, else its peer */
+	bool peer_timer;     /* the peer said Supported: timer */
+	bool retried_422;    /* B: the INVITE was sent again once (§7.3) */
+	uint8_t fails;	     /* duet's refreshes failed in a row */
+	uint64_t expires_at; /* wheel ms: the session ends unrefreshed */
 	struct wheel_timer timer; /* duet's refresh, or the expiry */
-	char *sdp;	      /* "Content-Type\0body", or NULL */
-	size_t sdp_len;	      /* the body's length */
+	char *sdp;		  /* "Content-Type\0body", or NULL */
+	size_t sdp_len;		  /* the body's length */
 };
 
 /*

@@ -22,8 +22,8 @@
 #include "duet/log.h"
 
 #define EXPIRED_REASON "SIP;cause=408;text=\"Session expired\""
-#define BUSY_RETRY_MS 1000u  /* the leg has an offer pending: try again */
-#define FAIL_RETRY_MS 2000u  /* duet's refresh failed: try again */
+#define BUSY_RETRY_MS 1000u /* the leg has an offer pending: try again */
+#define FAIL_RETRY_MS 2000u /* duet's refresh failed: try again */
 #define FAIL_RETRIES 3
 
 static const char *side_name(enum leg_side s)
@@ -113,8 +113,7 @@ void call_timer_sent(struct call *call, enum leg_side side,
 		return;
 	h = sip_msg_hdr(m, SIP_HDR_CONTENT_TYPE);
 	ct = h ? slice_trim(h->value) : SLICE_LIT("application/sdp");
-	if (t->sdp && t->sdp_len == m->body.len &&
-	    slice_eq_cstr(ct, t->sdp) &&
+	if (t->sdp && t->sdp_len == m->body.len && slice_eq_cstr(ct, t->sdp) &&
 	    !memcmp(t->sdp + strlen(t->sdp) + 1, m->body.p, m->body.len))
 		return;
 	p = duet_malloc(ct.len + 1 + m->body.len);
@@ -541,8 +540,8 @@ static void answer_here(struct call *call, enum leg_side from,
 		err = sip_tx_reply(st, code, w.buf, w.len);
 	LOG_INFO("call %llu [%s]: %.*s from %s answered %u here%s%s",
 		 (unsigned long long)call->id, call->route,
-		 (int)req->method_text.len, req->method_text.p,
-		 side_name(from), (unsigned)code, err ? ": " : "",
+		 (int)req->method_text.len, req->method_text.p, side_name(from),
+		 (unsigned)code, err ? ": " : "",
 		 err ? duet_strerror(err) : "");
 	if (r) {
 		r->final = code;

@@ -336,16 +336,24 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 		   * tests (docs/policy.md) */
 		  { "session_expires", 0, 86400 },
 		  { "min_se", 2, 86400 } };
-	static const char *const keys[] = {
-		"t1",	 "t2",		     "t4",
-		"trying", "ring_timeout",    "drain",
-		"reinvite_timeout", "session_expires", "min_se",
-		NULL
-	};
-	uint32_t *out[] = { &s->t1,		  &s->t2,
-			    &s->t4,		  &s->trying,
-			    &s->ring_timeout,	  &s->drain,
-			    &s->reinvite_timeout, &s->session_expires,
+	static const char *const keys[] = { "t1",
+					    "t2",
+					    "t4",
+					    "trying",
+					    "ring_timeout",
+					    "drain",
+					    "reinvite_timeout",
+					    "session_expires",
+					    "min_se",
+					    NULL };
+	uint32_t *out[] = { &s->t1,
+			    &s->t2,
+			    &s->t4,
+			    &s->trying,
+			    &s->ring_timeout,
+			    &s->drain,
+			    &s->reinvite_timeout,
+			    &s->session_expires,
 			    &s->min_se };
 	size_t save = cpush_key(c, "timers");
 

@@ -198,12 +198,13 @@ out:
 /* ---- headers ----------------------------------------------------------- */
 
 /* Built per leg by duet: never crossing, never added or removed. */
-static const char *const managed[] = {
-	"Via",		"From",		  "To",		  "Call-ID",
-	"CSeq",		"Contact",	  "Route",	  "Record-Route",
-	"Max-Forwards", "Content-Length", "Content-Type", "Session-Expires",
-	"Min-SE",	NULL
-};
+static const char *const managed[] = { "Via",	       "From",
+				       "To",	       "Call-ID",
+				       "CSeq",	       "Contact",
+				       "Route",	       "Record-Route",
+				       "Max-Forwards", "Content-Length",
+				       "Content-Type", "Session-Expires",
+				       "Min-SE",       NULL };
 
 bool policy_header_managed(struct slice name)
 {

@@ -105,8 +105,8 @@ void policy_rewrite_clear(struct policy_rewrite *rw)
 /* ---- headers ------------------------------------------------------------ */
 
 /* legs/call_build.c's list before the policy: the default allow-list */
-static const char *const default_cross[] = { "Allow", "Supported",
-					     "Require", "Accept" };
+static const char *const default_cross[] = { "Allow", "Supported", "Require",
+					     "Accept" };
 
 bool policy_header_crosses(const struct policy_route *r, struct slice name)
 {

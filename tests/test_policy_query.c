@@ -143,7 +143,8 @@ static void test_headers(void **state)
 			policy_header_crosses(NULL, slice_cstr(builtin[i])));
 	}
 	for (size_t i = 0; i < 3; i++) {
-		assert_false(policy_header_crosses(def, slice_cstr(per_leg[i])));
+		assert_false(
+			policy_header_crosses(def, slice_cstr(per_leg[i])));
 		assert_false(
 			policy_header_crosses(NULL, slice_cstr(per_leg[i])));
 	}
