@@ -237,7 +237,8 @@ static void test_method_map(void **state)
 		"\"PRACK\": \"per_leg\", "
 		"\"UPDATE\": { \"a\": \"relay\", \"b\": { \"action\": "
 		"\"reject\", "
-		"\"code\": 488 } }, \"re-INVITE\": \"relay\", "
+		"\"code\": 488 } }, \"re-INVITE\": { \"a\": \"answer\", "
+		"\"b\": \"relay\" }, "
 		"\"OPTIONS\": \"answer\", \"NOTIFY\": \"reject\" } }");
 	const struct policy_route *r = first(p);
 	const struct {
@@ -296,7 +297,12 @@ static void test_method_map(void **state)
 		  0 },
 		{ r, POLICY_LEG_B, SIP_METHOD_UPDATE, true,
 		  POLICY_METHOD_REJECT, 488 },
-		{ r, POLICY_LEG_A, SIP_METHOD_INVITE, true, POLICY_METHOD_RELAY,
+		/* re-INVITE "answer" (legs/call_timer.c answers it with the
+		 * leg's session), per leg; the INVITE of a new call is not a
+		 * re-INVITE */
+		{ r, POLICY_LEG_A, SIP_METHOD_INVITE, true,
+		  POLICY_METHOD_ANSWER, 200 },
+		{ r, POLICY_LEG_B, SIP_METHOD_INVITE, true, POLICY_METHOD_RELAY,
 		  0 },
 		{ r, POLICY_LEG_A, SIP_METHOD_INVITE, false,
 		  POLICY_METHOD_RELAY, 0 },
