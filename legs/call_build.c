@@ -833,8 +833,6 @@ int call_send_relay(struct call *call, struct relay *r,
 	    req->method == SIP_METHOD_UPDATE)
 		call_timer_uac_headers(call, to->side, &w);
 	err = finish_parse(&w, req, &m);
-	if (!err)
-		call_timer_sent(call, to->side, req);
 	if (!err) {
 		r->cli.tx = NULL;
 		err = sip_tx_client_new(&r->cli.tx, c->env.txl, m, &dest,

@@ -392,6 +392,11 @@ void mid_response(struct relay *r, struct sip_msg *resp)
 	if (code / 100 == 2 && (is_inv || r->method == SIP_METHOD_UPDATE)) {
 		dialog_on_refresh_response(o->dlg, resp);
 		call_timer_uac_2xx(call, o->side, resp); /* RFC 4028 §7.2 */
+		/* the offer duet relayed is the session there now (a
+		 * refused one is not, RFC 6141) */
+		if (r->srv.tx)
+			call_timer_sent(call, o->side,
+					sip_tx_request(r->srv.tx));
 	}
 	if (r->final) {
 		/* the request was answered on its own leg already (487 when a

@@ -203,7 +203,8 @@ bool call_timer_b_422(struct call *call, const struct sip_msg *resp)
 
 	if (!prev || t->retried_422 || !h || sip_min_se_parse(h->value, &min) ||
 	    min <= b_min_se(call) || min > 86400 || !c->cfg.session_expires ||
-	    call->state != CALL_CALLING)
+	    call->state > CALL_EARLY || call->cancel_pending ||
+	    call->cancel_sent)
 		return false;
 	if (call_local_parts(c, &call->b_dest, via, sizeof(via), NULL, 0))
 		return false;
