@@ -404,6 +404,14 @@ void mid_response(struct relay *r, struct sip_msg *resp)
 		 * and a BYE if nobody has ended that dialog yet */
 		if (code / 100 == 2 && is_inv) {
 			call_send_relay_ack(call, r, NULL);
+			if (call->state == CALL_READY) {
+				/* after Timer C's 408: this leg took an offer
+				 * the other refused; the sessions no longer
+				 * agree, the call ends on both legs */
+				relay_done(r);
+				dialog_gone(call, 408);
+				return;
+			}
 			if (!o->ended)
 				call_send_bye(call, o->side == LEG_A, NULL);
 		}
