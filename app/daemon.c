@@ -425,6 +425,9 @@ static void calls_config_of(struct calls_config *cc,
 	cc->t2 = s->t2;
 	cc->ring_timeout_ms = s->ring_timeout;
 	cc->max_calls = s->max_calls;
+	cc->reinvite_timeout_ms = s->reinvite_timeout;
+	cc->session_expires = s->session_expires;
+	cc->min_se = s->min_se;
 }
 
 /* Log the compiler's report, one line per error or warning. */

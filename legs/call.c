@@ -19,7 +19,10 @@ void calls_config_default(struct calls_config *cfg)
 				      .t2 = 4000,
 				      .ring_timeout_ms = 60000,
 				      .ring_timeout_code = 480,
-				      .max_calls = 0 };
+				      .max_calls = 0,
+				      .reinvite_timeout_ms = 180000,
+				      .session_expires = 1800,
+				      .min_se = 90 };
 }
 
 int calls_new(struct calls **out, const struct calls_env *env,
@@ -172,6 +175,7 @@ static void call_free(struct call *call)
 	wheel_timer_cancel(&call->ring_timer);
 	mid_free_all(call);
 	prack_free(call);
+	call_timer_free(call);
 	call_hunt_clear(call);
 	for (unsigned s = 0; s < 2; s++) {
 		call_2xx_stop(&call->leg[s]);
@@ -468,6 +472,7 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 				 &call->leg[s]);
 	}
 	call->leg[LEG_A].proto = src->proto;
+	call_timer_init(call);
 	call_hunt_init(call);
 	index_a(call);
 	c->stats.created++;
@@ -481,6 +486,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 {
 	struct policy_decision d;
 	struct call *call;
+	uint32_t min_se = 0;
 	uint16_t code;
 	int err;
 
@@ -491,6 +497,14 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 	}
 	if (c->cfg.max_calls && c->stats.active >= c->cfg.max_calls) {
 		call_reply(c, st, inv, 503, SLICE_NULL);
+		return;
+	}
+	/* RFC 4028 §9: too short a session interval (call_timer.c) */
+	if (call_timer_check_invite(c, inv, &min_se) == 422) {
+		char v[16];
+
+		snprintf(v, sizeof(v), "%u", (unsigned)min_se);
+		call_reply_hdr(c, st, inv, 422, SIP_HDR_MIN_SE, slice_cstr(v));
 		return;
 	}
 	call = call_alloc(c, inv, src);
@@ -669,6 +683,9 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 {
 	enum call_event ev;
 
+	/* RFC 4028 §7.3: sent again with the callee's Min-SE */
+	if (resp->status == 422 && call_timer_b_422(call, resp))
+		return;
 	if (resp->status < 200)
 		call->b_provisional = true;
 	else
@@ -685,6 +702,9 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 	} else if (resp->status < 300) {
 		ev = CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);
+		if (call->state != CALL_READY &&
+		    call->state != CALL_TERMINATING) /* the first 2xx */
+			call_timer_uac_2xx(call, LEG_B, resp);
 		b_answer_dialog(call, resp);
 	} else {
 		wheel_timer_cancel(&call->ring_timer);

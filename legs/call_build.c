@@ -162,8 +162,12 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 		    (!(rel && (tag || h->id == SIP_HDR_RSEQ)) && !crosses) ||
 		    policy_header_removed(r, leg, response, h->name))
 			continue;
-		if (!rel && tag) {
-			prack_copy_option_hdr(w, h); /* the other tags cross */
+		/* 100rel (unless relayed) and timer are duet's own on each
+		 * leg (call_prack.c, call_timer.c): the other tags cross */
+		if ((!rel && tag) ||
+		    ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
+		     has_token(h->value, "timer"))) {
+			prack_copy_option_hdr(w, h, !rel);
 			continue;
 		}
 		if (memchr(h->value.p, '\n', h->value.len) ||
@@ -438,6 +442,8 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false, false);
 	prack_b_invite_headers(call, &w);
+	call_timer_b_invite_headers(call, &w);
+	call_timer_sent(call, LEG_B, a);
 	/* the route's additions are part of the request: without them
 	 * (out of memory) there is no request */
 	err = add_route_headers(&w, call, POLICY_LEG_B, false, call->a_invite);
@@ -474,9 +480,15 @@ int call_reply_hdr(struct calls *c, struct sip_tx *st,
 		   const struct sip_msg *req, uint16_t code, enum sip_hdr_id id,
 		   struct slice value)
 {
-	(void)c;
-	/* in-dialog: To already carries the tag */
-	return reply_with(st, req, code, SLICE_NULL, id, value);
+	char tag[LEG_IDENT_MAX];
+	struct slice to_tag = SLICE_NULL;
+
+	/* in-dialog, To already carries the tag; else one of duet's */
+	if (!req->to.tag.p && code > 100) {
+		leg_ident_tag(c->env.ident, tag);
+		to_tag = slice_cstr(tag);
+	}
+	return reply_with(st, req, code, to_tag, id, value);
 }
 
 int call_reply(struct calls *c, struct sip_tx *st, const struct sip_msg *req,
@@ -555,6 +567,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 						    h->value);
 	}
 	rseq = prack_a_headers(call, &w, code, from_b);
+	if (code >= 200 && code < 300)
+		call_timer_uas_2xx(call, LEG_A, call->a_invite, &w);
 	(void)add_route_headers(&w, call, POLICY_LEG_A, true,
 				call->a_invite); /* logged */
 	if (code == 503 && !from_b) {		 /* §21.5.4 */
@@ -570,8 +584,10 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	    !policy_header_removed(r, POLICY_LEG_A, true, SLICE_LIT("Server")))
 		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = finish_with_body(&w, from_b, SLICE_NULL);
-	if (!err && dialog)
+	if (!err && dialog) {
 		a_dialog(call, code);
+		call_timer_sent(call, LEG_A, from_b);
+	}
 	if (!err && code >= 200)
 		call->a_final = code;
 	if (!err)
@@ -688,6 +704,8 @@ int call_send_b_ack(struct call *call, const struct sip_msg *a_ack)
 
 	if (!err)
 		call->b_acked = true;
+	if (!err && a_ack)
+		call_timer_sent(call, LEG_B, a_ack);
 	return err;
 }
 
@@ -852,6 +870,9 @@ int call_send_relay(struct call *call, struct relay *r,
 				req); /* logged */
 	if (req->method == SIP_METHOD_PRACK) /* relay mode (RFC 3262) */
 		prack_relay_rack(call, &w, req);
+	if (req->method == SIP_METHOD_INVITE ||
+	    req->method == SIP_METHOD_UPDATE)
+		call_timer_uac_headers(call, to->side, &w);
 	err = finish_parse(&w, req, &m);
 	if (!err) {
 		r->cli.tx = NULL;
@@ -897,6 +918,10 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 	if (resp)
 		server = copy_crossing(&w, resp, call_rule(call),
 				       policy_leg_of(r->from), true, true);
+	if ((r->method == SIP_METHOD_INVITE ||
+	     r->method == SIP_METHOD_UPDATE) &&
+	    code >= 200 && code < 300)
+		call_timer_uas_2xx(call, r->from, req, &w);
 	(void)add_route_headers(&w, call, policy_leg_of(r->from), true,
 				req); /* logged */
 	if (!server &&
@@ -908,6 +933,8 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 		err = sip_tx_reply(st, code, w.buf, w.len);
 	if (!err && code >= 200)
 		r->final = code;
+	if (!err && code < 300 && resp)
+		call_timer_sent(call, r->from, resp);
 	if (!err && code >= 200 && code < 300 &&
 	    r->method == SIP_METHOD_INVITE) {
 		size_t len = 0;
@@ -928,12 +955,18 @@ int call_send_relay_ack(struct call *call, struct relay *r,
 			const struct sip_msg *ack_from)
 {
 	struct leg *to = &call->leg[LEG_OTHER(r->from)];
+	int err;
 
+	if (r->kind == RELAY_LOCAL) /* duet answered: nothing to ACK */
+		return 0;
 	if (!to->dlg)
 		return EINVAL;
-	return dialog_send(call, to->dlg, "ACK", r->cli_cseq, ack_from, NULL,
-			   to->proto, TXP_COUNT, &r->ack, &r->ack_len,
-			   &r->ack_dest);
+	err = dialog_send(call, to->dlg, "ACK", r->cli_cseq, ack_from, NULL,
+			  to->proto, TXP_COUNT, &r->ack, &r->ack_len,
+			  &r->ack_dest);
+	if (!err && ack_from)
+		call_timer_sent(call, to->side, ack_from);
+	return err;
 }
 
 /* §9.1: the CANCEL of duet's copy of a re-INVITE repeats its
@@ -1019,6 +1052,12 @@ void calls_ack_bye_stray(struct calls *c, const struct sip_msg *resp)
 	dialog_free(d);
 }
 
+int call_local_parts(struct calls *c, const struct tp_dest *dest, char *via,
+		     size_t via_cap, char *contact, size_t contact_cap)
+{
+	return local_parts(c, dest, via, via_cap, contact, contact_cap);
+}
+
 int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
 		     struct tp_dest *out)
 {
@@ -1029,4 +1068,10 @@ int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
 		   size_t via_cap)
 {
 	return local_parts(c, dest, via, via_cap, NULL, 0);
+}
+
+int call_finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
+		      struct sip_msg **out)
+{
+	return finish_parse(w, body_from, out);
 }

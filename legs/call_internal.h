@@ -53,6 +53,16 @@ enum relay_state {
 			   transaction lives, to ACK retransmitted 2xx */
 };
 
+/* Who is on each side of a struct relay. */
+enum relay_kind {
+	RELAY_PEERS = 0, /* a peer's request, duet's copy on the other leg */
+	RELAY_LOCAL,	 /* a peer's request duet answered itself (a session
+			    refresh, a re-INVITE in "answer" mode): no
+			    client side (cli, cancel unused) */
+	RELAY_OWN,	 /* duet's own request (its session refresh) on leg
+			    LEG_OTHER(from): no server side (srv unused) */
+};
+
 /*
  * A mid-call request relayed from one leg to the other (RFC 3261 §12.2):
  * the server transaction on the leg it came from (`from`) maps to a
@@ -64,6 +74,7 @@ struct relay {
 	struct relay *next;
 	struct call *call;
 	enum relay_state state;
+	enum relay_kind kind;
 	enum leg_side from;
 	enum sip_method method;
 	bool offer;	     /* INVITE, or UPDATE with a body: an offer/
@@ -75,11 +86,31 @@ struct relay {
 	uint32_t srv_cseq;   /* CSeq on the `from` leg */
 	uint32_t cli_cseq;   /* CSeq of duet's copy on the other leg */
 	struct txref srv, cli, cancel;
-	struct wheel_timer retry_timer;
+	struct wheel_timer retry_timer; /* §14.1 wait; Timer C (§16.6
+					   step 11) while READY; 64*T1 after
+					   the CANCEL of a teardown */
 	char *ack; /* re-INVITE: duet's ACK on the other leg,
 		      sent again for each retransmitted 2xx */
 	size_t ack_len;
 	struct tp_dest ack_dest;
+};
+
+/*
+ * The session timer of one leg (RFC 4028), negotiated on that leg alone
+ * (legs/call_timer.c), and the session description duet last sent on it
+ * (what a refresh offers again unchanged, RFC 3264 §8).
+ */
+struct leg_timer {
+	uint32_t se;	     /* session interval, s; 0: no timer */
+	uint32_t min_se;     /* Min-SE duet sends on B (raised by a 422) */
+	bool refresher;	     /* duet refreshes this leg, else its peer */
+	bool peer_timer;     /* the peer said Supported: timer */
+	bool retried_422;    /* B: the INVITE was sent again once (§7.3) */
+	uint8_t fails;	     /* duet's refreshes failed in a row */
+	uint64_t expires_at; /* wheel ms: the session ends unrefreshed */
+	struct wheel_timer timer; /* duet's refresh, or the expiry */
+	char *sdp;		  /* "Content-Type\0body", or NULL */
+	size_t sdp_len;		  /* the body's length */
 };
 
 /*
@@ -107,6 +138,7 @@ struct leg {
 	struct relay *x2xx_relay; /* NULL for the initial INVITE */
 	struct wheel_timer x2xx_timer;
 	uint32_t x2xx_interval, x2xx_waited;
+	struct leg_timer st; /* session timer (call_timer.c) */
 };
 
 /*
@@ -234,6 +266,40 @@ void call_set_state(struct call *call, enum call_state next,
 		    enum call_event ev);
 void call_settle(struct call *call);
 
+struct relay *mid_relay_new(struct call *call, enum leg_side from,
+			    enum sip_method method, bool offer);
+void mid_relay_free(struct relay *r);
+
+/* call_timer.c: session timers per leg (RFC 4028), local answers */
+void call_timer_init(struct call *call);
+void call_timer_free(struct call *call);
+/* A new caller's INVITE: 0, or 422 (*min_se: the Min-SE to send). */
+uint16_t call_timer_check_invite(const struct calls *c,
+				 const struct sip_msg *req, uint32_t *min_se);
+/* duet sent m's body (if any) on leg side: remember it. */
+void call_timer_sent(struct call *call, enum leg_side side,
+		     const struct sip_msg *m);
+/* Headers of duet's INVITE on B (Session-Expires, Min-SE, Supported). */
+void call_timer_b_invite_headers(struct call *call, struct sip_writer *w);
+/* A 422 to duet's INVITE on B: true if it was sent again (§7.3). */
+bool call_timer_b_422(struct call *call, const struct sip_msg *resp);
+/* duet (UAS) answers 2xx to req on leg side: negotiate (§9), write the
+ * headers, start the leg's timer. */
+void call_timer_uas_2xx(struct call *call, enum leg_side side,
+			const struct sip_msg *req, struct sip_writer *w);
+/* Headers of duet's re-INVITE/UPDATE on leg side (§7.4). */
+void call_timer_uac_headers(struct call *call, enum leg_side side,
+			    struct sip_writer *w);
+/* A 2xx to duet's INVITE/re-INVITE/UPDATE on leg side (§7.2). */
+void call_timer_uac_2xx(struct call *call, enum leg_side side,
+			const struct sip_msg *resp);
+/* A failure of duet's own refresh on leg side. */
+void call_timer_own_failed(struct call *call, enum leg_side side);
+/* A mid-call request that mid_check let through: true if duet answered
+ * it itself (a refresh, "answer" mode, 422). */
+bool call_timer_mid_request(struct call *call, enum leg_side from,
+			    struct sip_tx *st, struct sip_msg *req);
+
 /* call_build.c: messages of a call */
 int call_uri_dest(const struct sip_uri *uri, enum sip_proto dflt,
 		  struct tp_dest *out);
@@ -265,6 +331,13 @@ int call_send_relay_ack(struct call *call, struct relay *r,
 			const struct sip_msg *ack_from);
 int call_send_relay_cancel(struct call *call, struct relay *r,
 			   const struct sip_msg *cancel);
+/* call_build.c's helpers for call_timer.c */
+int call_local_parts(struct calls *c, const struct tp_dest *dest, char *via,
+		     size_t via_cap, char *contact, size_t contact_cap);
+int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
+		     struct tp_dest *out);
+int call_finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
+		      struct sip_msg **out);
 
 /* call_build.c: for call_prack.c */
 int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
@@ -280,9 +353,10 @@ enum policy_method_mode prack_mode(const struct policy *p,
  * returns 420 when it answered, else 0 */
 uint16_t prack_check_require(struct call *call, const struct policy *p,
 			     const struct policy_route *r);
-/* A Supported/Require field of the caller's INVITE copied to the callee
- * without 100rel (per_leg and reject modes) */
-void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h);
+/* A Supported/Require field copied to the other leg without timer and,
+ * when drop_100rel (per_leg and reject modes), 100rel */
+void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
+			   bool drop_100rel);
 void prack_b_invite_headers(const struct call *call, struct sip_writer *w);
 /* a provisional on the B-leg INVITE: true when it goes no further */
 bool prack_b_1xx(struct call *call, struct sip_msg *resp);

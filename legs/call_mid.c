@@ -79,6 +79,11 @@ static void relay_free(struct relay *r)
 	duet_free(r);
 }
 
+void mid_relay_free(struct relay *r)
+{
+	relay_free(r);
+}
+
 /*
  * The exchange is over on both legs. The relay stays only while duet's
  * copy was a re-INVITE whose 2xx duet ACKed: the ICT passes retransmitted
@@ -175,6 +180,29 @@ static uint16_t mid_check(struct call *call, enum leg_side from,
 	return 0;
 }
 
+/* A relay of call, linked, with its offer/answer bookkeeping: a peer's
+ * offer from `from` is pending there and (PEERS) on the other leg. */
+struct relay *mid_relay_new(struct call *call, enum leg_side from,
+			    enum sip_method method, bool offer)
+{
+	struct relay *r = duet_calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->call = call;
+	r->from = from;
+	r->method = method;
+	r->offer = offer;
+	r->srv = (struct txref){ call, TXP_RELAY_SRV, r, NULL };
+	r->cli = (struct txref){ call, TXP_RELAY_CLI, r, NULL };
+	r->cancel = (struct txref){ call, TXP_RELAY_CANCEL, r, NULL };
+	wheel_timer_init(&r->retry_timer, on_retry, r);
+	r->next = call->relays;
+	call->relays = r;
+	call->relay_count++;
+	return r;
+}
+
 void mid_request(struct call *call, enum leg_side from, struct sip_tx *st,
 		 struct sip_msg *req)
 {
@@ -202,23 +230,16 @@ void mid_request(struct call *call, enum leg_side from, struct sip_tx *st,
 			call_reply(call->owner, st, req, code, SLICE_NULL);
 		return;
 	}
-	r = duet_calloc(1, sizeof(*r));
+	/* a session refresh, "answer" mode (call_timer.c) */
+	if (call_timer_mid_request(call, from, st, req))
+		return;
+	r = mid_relay_new(call, from, req->method, offer);
 	if (!r) {
 		call_reply(call->owner, st, req, 500, SLICE_NULL);
 		return;
 	}
-	r->call = call;
-	r->from = from;
-	r->method = req->method;
-	r->offer = offer;
 	r->srv_cseq = req->cseq;
-	r->srv = (struct txref){ call, TXP_RELAY_SRV, r, st };
-	r->cli = (struct txref){ call, TXP_RELAY_CLI, r, NULL };
-	r->cancel = (struct txref){ call, TXP_RELAY_CANCEL, r, NULL };
-	wheel_timer_init(&r->retry_timer, on_retry, r);
-	r->next = call->relays;
-	call->relays = r;
-	call->relay_count++;
+	r->srv.tx = st;
 	sip_tx_set_arg(st, &r->srv);
 	if (offer) {
 		f->oa_in = r;
@@ -248,6 +269,25 @@ static void on_retry(struct wheel_timer *t, void *arg)
 	struct call *call = r->call;
 
 	(void)t;
+	if (r->state == RELAY_SENT && call->state == CALL_READY && !r->final) {
+		/* Timer C (§16.6 step 11): a provisional came and no final
+		 * answer since: CANCEL the copy, 408 back. duet keeps the
+		 * call up (RFC 6141: a failed re-INVITE leaves the session
+		 * as it was); the peer may end its dialog on the 408
+		 * (§12.2.1.2), its BYE then crosses as any other. The copy
+		 * gets 64*T1 more for the 487 (§9.1). */
+		LOG_INFO("call %llu: re-INVITE from %s: Timer C",
+			 (unsigned long long)call->id,
+			 r->from == LEG_A ? "A" : "B");
+		call_relay_response(call, r, 408, NULL);
+		if (call->leg[r->from].oa_in == r) /* the copy's stays */
+			call->leg[r->from].oa_in = NULL;
+		if (r->cli_1xx && !r->cancel.tx)
+			call_send_relay_cancel(call, r, NULL);
+		wheel_timer_start(call->owner->env.wheel, &r->retry_timer,
+				  64u * call->owner->cfg.t1);
+		return;
+	}
 	if (r->state == RELAY_SENT) {
 		/* the teardown's wait for a re-INVITE's final answer is over
 		 * (64*T1 after its CANCEL): the call ends without it */
@@ -285,6 +325,35 @@ static void dialog_gone(struct call *call, uint16_t code)
 	call_event(call, CEV_DIALOG_GONE, NULL);
 }
 
+/*
+ * A response to duet's own session refresh (call_timer.c): nothing goes
+ * back anywhere. A 2xx is ACKed without a body (duet offered the session
+ * unchanged) and restarts the leg's timer; a failure leaves the timer to
+ * decide (§10); 408 and 481 end the dialog (RFC 5057 §5.1).
+ */
+static void own_response(struct relay *r, struct sip_msg *resp)
+{
+	struct call *call = r->call;
+	struct leg *o = &call->leg[LEG_OTHER(r->from)];
+	uint16_t code = resp->status;
+
+	if (code < 200) {
+		r->cli_1xx = true;
+		return;
+	}
+	if (code / 100 == 2) {
+		dialog_on_refresh_response(o->dlg, resp);
+		if (r->method == SIP_METHOD_INVITE)
+			call_send_relay_ack(call, r, NULL);
+		call_timer_uac_2xx(call, o->side, resp);
+	} else {
+		call_timer_own_failed(call, o->side);
+	}
+	relay_done(r);
+	if (code == 408 || code == 481)
+		dialog_gone(call, code);
+}
+
 void mid_response(struct relay *r, struct sip_msg *resp)
 {
 	struct call *call = r->call;
@@ -304,8 +373,18 @@ void mid_response(struct relay *r, struct sip_msg *resp)
 	 * 491. */
 	if (r->state != RELAY_SENT)
 		return;
+	if (r->kind == RELAY_OWN) {
+		own_response(r, resp);
+		return;
+	}
 	if (code < 200) {
 		r->cli_1xx = true;
+		/* Timer C runs from each provisional (§16.6 step 11) */
+		if (code > 100 && is_inv && !r->final &&
+		    call->state == CALL_READY)
+			wheel_timer_start(call->owner->env.wheel,
+					  &r->retry_timer,
+					  call->owner->cfg.reinvite_timeout_ms);
 		if (r->cancel_pending && !r->cancel.tx) {
 			r->cancel_pending = false;
 			call_send_relay_cancel(call, r, NULL);
@@ -315,14 +394,29 @@ void mid_response(struct relay *r, struct sip_msg *resp)
 		return;
 	}
 	/* §12.2.1.2: a 2xx to a target refresh updates the remote target */
-	if (code / 100 == 2 && (is_inv || r->method == SIP_METHOD_UPDATE))
+	if (code / 100 == 2 && (is_inv || r->method == SIP_METHOD_UPDATE)) {
 		dialog_on_refresh_response(o->dlg, resp);
+		call_timer_uac_2xx(call, o->side, resp); /* RFC 4028 §7.2 */
+		/* the offer duet relayed is the session there now (a
+		 * refused one is not, RFC 6141) */
+		if (r->srv.tx)
+			call_timer_sent(call, o->side,
+					sip_tx_request(r->srv.tx));
+	}
 	if (r->final) {
 		/* the request was answered on its own leg already (487 when a
 		 * BYE came, §15.1.2): a 2xx still gets its ACK (§13.2.2.4),
 		 * and a BYE if nobody has ended that dialog yet */
 		if (code / 100 == 2 && is_inv) {
 			call_send_relay_ack(call, r, NULL);
+			if (call->state == CALL_READY) {
+				/* after Timer C's 408: this leg took an offer
+				 * the other refused; the sessions no longer
+				 * agree, the call ends on both legs */
+				relay_done(r);
+				dialog_gone(call, 408);
+				return;
+			}
 			if (!o->ended)
 				call_send_bye(call, o->side == LEG_A, NULL);
 		}

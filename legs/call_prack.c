@@ -151,7 +151,8 @@ uint16_t prack_check_require(struct call *call, const struct policy *pol,
 	return 420;
 }
 
-void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h)
+void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
+			   bool drop_100rel)
 {
 	struct slice list = h->value;
 	char buf[256];
@@ -161,7 +162,10 @@ void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h)
 		size_t k = slice_find(list, ',');
 		struct slice one = slice_trim(slice_sub(list, 0, k));
 
-		if (one.len && !slice_caseeq_cstr(one, "100rel") &&
+		/* timer: session timers are per leg too (call_timer.c) */
+		if (one.len &&
+		    !(drop_100rel && slice_caseeq_cstr(one, "100rel")) &&
+		    !slice_caseeq_cstr(one, "timer") &&
 		    n + one.len + 2 < sizeof(buf)) {
 			if (n)
 				memcpy(buf + n, ", ", 2), n += 2;

@@ -520,6 +520,7 @@ int calls_dry_run_b_invite(const struct policy_decision *d,
 		}
 	}
 	sip_msg_unref(m);
+	call_timer_free(call); /* the offer call_build.c remembered */
 	duet_free(call);
 	duet_free(c);
 	return err;

@@ -330,12 +330,31 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 		  { "t4", 10, 600000 },
 		  { "trying", 0, 60000 },
 		  { "ring_timeout", 0, 86400000 },
-		  { "drain", 0, 3600000 } };
-	static const char *const keys[] = { "t1",     "t2",	      "t4",
-					    "trying", "ring_timeout", "drain",
+		  { "drain", 0, 3600000 },
+		  { "reinvite_timeout", 1000, 3600000 },
+		  /* seconds; RFC 4028 §5 says at least 90, below is for
+		   * tests (docs/policy.md) */
+		  { "session_expires", 0, 86400 },
+		  { "min_se", 2, 86400 } };
+	static const char *const keys[] = { "t1",
+					    "t2",
+					    "t4",
+					    "trying",
+					    "ring_timeout",
+					    "drain",
+					    "reinvite_timeout",
+					    "session_expires",
+					    "min_se",
 					    NULL };
-	uint32_t *out[] = { &s->t1,	&s->t2,		  &s->t4,
-			    &s->trying, &s->ring_timeout, &s->drain };
+	uint32_t *out[] = { &s->t1,
+			    &s->t2,
+			    &s->t4,
+			    &s->trying,
+			    &s->ring_timeout,
+			    &s->drain,
+			    &s->reinvite_timeout,
+			    &s->session_expires,
+			    &s->min_se };
 	size_t save = cpush_key(c, "timers");
 
 	if (t && !json_is_object(t)) {
@@ -355,6 +374,12 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 			size_t s2 = cpush_key(c, "t2");
 
 			cerror(c, "must not be below t1");
+			cpop(c, s2);
+		}
+		if (s->session_expires && s->session_expires < s->min_se) {
+			size_t s2 = cpush_key(c, "session_expires");
+
+			cerror(c, "must be 0 or not below min_se");
 			cpop(c, s2);
 		}
 	}
@@ -483,7 +508,10 @@ int policy_compile(struct policy **out, const char *text, size_t len,
 						.t4 = 5000,
 						.trying = 200,
 						.ring_timeout = 60000,
-						.drain = 5000 };
+						.drain = 5000,
+						.reinvite_timeout = 180000,
+						.session_expires = 1800,
+						.min_se = 90 };
 	if (!json_is_object(root)) {
 		cerror(&c, "expected an object");
 	} else {

@@ -198,11 +198,13 @@ out:
 /* ---- headers ----------------------------------------------------------- */
 
 /* Built per leg by duet: never crossing, never added or removed. */
-static const char *const managed[] = {
-	"Via",		"From",		  "To",		  "Call-ID",
-	"CSeq",		"Contact",	  "Route",	  "Record-Route",
-	"Max-Forwards", "Content-Length", "Content-Type", NULL
-};
+static const char *const managed[] = { "Via",	       "From",
+				       "To",	       "Call-ID",
+				       "CSeq",	       "Contact",
+				       "Route",	       "Record-Route",
+				       "Max-Forwards", "Content-Length",
+				       "Content-Type", "Session-Expires",
+				       "Min-SE",       NULL };
 
 bool policy_header_managed(struct slice name)
 {
@@ -481,7 +483,7 @@ static const char *const row_names[MR_COUNT] = {
 /* the modes each row allows */
 static const unsigned row_modes[MR_COUNT] = {
 	[MR_INVITE] = M(RELAY) | M(REJECT),
-	[MR_REINVITE] = M(RELAY) | M(REJECT),
+	[MR_REINVITE] = M(RELAY) | M(ANSWER) | M(REJECT),
 	[MR_ACK] = M(RELAY) | M(IMMEDIATE),
 	[MR_BYE] = M(RELAY) | M(ANSWER),
 	[MR_CANCEL] = M(RELAY) | M(ANSWER),

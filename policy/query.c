@@ -105,9 +105,8 @@ void policy_rewrite_clear(struct policy_rewrite *rw)
 /* ---- headers ------------------------------------------------------------ */
 
 /* legs/call_build.c's list before the policy: the default allow-list */
-static const char *const default_cross[] = { "Allow",		"Supported",
-					     "Require",		"Accept",
-					     "Session-Expires", "Min-SE" };
+static const char *const default_cross[] = { "Allow", "Supported", "Require",
+					     "Accept" };
 
 bool policy_header_crosses(const struct policy_route *r, struct slice name)
 {
@@ -116,7 +115,7 @@ bool policy_header_crosses(const struct policy_route *r, struct slice name)
 	if (policy_header_managed(name))
 		return false;
 	if (!r || r->hdr_default) {
-		for (size_t i = 0; i < 6; i++)
+		for (size_t i = 0; i < 4; i++)
 			if (hdr_name_eq(name, slice_cstr(default_cross[i])))
 				return true;
 		return false;

@@ -150,6 +150,16 @@ static const struct {
 	  "routes[1].name: line 1 col 133: the name \"a\" is taken by "
 	  "routes[0]" },
 	{ "[1, 2]", "t.json: $: line 1 col 1: expected an object" },
+	/* RFC 4028: an interval below the minimum duet accepts */
+	{ "{ " LISTEN ", \"timers\": { \"session_expires\": 60, "
+	  "\"min_se\": 90 } }",
+	  "timers.session_expires: line 1 col" },
+	{ "{ " LISTEN ", \"timers\": { \"min_se\": 1 } }",
+	  "timers.min_se: line 1 col" },
+	/* "answer" is for a re-INVITE, not for the INVITE of a new call */
+	{ "{ " LISTEN ", \"routes\": [ { \"reject\": 404, \"methods\": "
+	  "{ \"INVITE\": \"answer\" } } ] }",
+	  "INVITE: expected \"relay\", \"reject\"" },
 };
 
 static void test_compile_errors(void **state)
@@ -260,7 +270,9 @@ static void test_settings(void **state)
 		"\"port\": 5070 }, { \"transport\": \"udp\", \"address\": "
 		"\"127.0.0.2\", \"port\": 0 } ],"
 		" \"timers\": { \"t1\": 100, \"t2\": 200, \"t4\": 300, "
-		"\"trying\": 0, \"ring_timeout\": 7000, \"drain\": 9 },"
+		"\"trying\": 0, \"ring_timeout\": 7000, \"drain\": 9, "
+		"\"reinvite_timeout\": 1000, \"session_expires\": 0, "
+		"\"min_se\": 2 },"
 		" \"limits\": { \"max_message_size\": 4096, \"max_headers\": "
 		"20, \"max_header_length\": 300, \"max_calls\": 5, "
 		"\"max_transactions\": 2000, \"calls_per_second\": 7 },"
@@ -282,6 +294,9 @@ static void test_settings(void **state)
 	assert_int_equal(s->trying, 0);
 	assert_int_equal(s->ring_timeout, 7000);
 	assert_int_equal(s->drain, 9);
+	assert_int_equal(s->reinvite_timeout, 1000);
+	assert_int_equal(s->session_expires, 0);
+	assert_int_equal(s->min_se, 2);
 	assert_int_equal(s->limits.max_msg_size, 4096);
 	assert_int_equal(s->limits.max_headers, 20);
 	assert_int_equal(s->limits.max_header_len, 300);

@@ -793,6 +793,76 @@ static void test_rseq_rack(void **state)
 	sip_msg_unref(m);
 }
 
+/* RFC 4028 §4, §5: Session-Expires and Min-SE values; option tags. */
+static void test_session_timer_values(void **state)
+{
+	(void)state;
+	enum sip_refresher r = SIP_REFRESHER_UAS;
+	uint32_t n = 0;
+
+	assert_int_equal(sip_session_expires_parse(SLICE_LIT("1800"), &n, &r),
+			 0);
+	assert_int_equal(n, 1800);
+	assert_int_equal(r, SIP_REFRESHER_NONE);
+	assert_int_equal(sip_session_expires_parse(
+				 SLICE_LIT(" 90 ; Refresher = UAC"), &n, &r),
+			 0);
+	assert_int_equal(n, 90);
+	assert_int_equal(r, SIP_REFRESHER_UAC);
+	assert_int_equal(sip_session_expires_parse(
+				 SLICE_LIT("4000;x=1;refresher=uas;y"), &n, &r),
+			 0);
+	assert_int_equal(n, 4000);
+	assert_int_equal(r, SIP_REFRESHER_UAS);
+	/* garbage is refused, *secs untouched */
+	n = 7;
+	assert_int_equal(sip_session_expires_parse(SLICE_LIT(""), &n, &r),
+			 EBADMSG);
+	assert_int_equal(sip_session_expires_parse(SLICE_LIT("abc"), &n, &r),
+			 EBADMSG);
+	assert_int_equal(sip_session_expires_parse(SLICE_LIT("-5"), &n, &r),
+			 EBADMSG);
+	assert_int_equal(sip_session_expires_parse(
+				 SLICE_LIT("90;refresher=b2b"), &n, &r),
+			 EBADMSG);
+	assert_int_equal(sip_session_expires_parse(SLICE_LIT("90;;a"), &n, &r),
+			 EBADMSG);
+	assert_int_equal(
+		sip_session_expires_parse(SLICE_LIT("99999999999"), &n, &r),
+		EBADMSG);
+	assert_int_equal(n, 7);
+	assert_int_equal(sip_min_se_parse(SLICE_LIT("90"), &n), 0);
+	assert_int_equal(n, 90);
+	assert_int_equal(sip_min_se_parse(SLICE_LIT(" 120;lr "), &n), 0);
+	assert_int_equal(n, 120);
+	assert_int_equal(sip_min_se_parse(SLICE_LIT(";1"), &n), EBADMSG);
+	assert_int_equal(sip_min_se_parse(SLICE_LIT("1x"), &n), EBADMSG);
+}
+
+static void test_option_tags(void **state)
+{
+	(void)state;
+	struct sip_msg *m = parse_ok("INVITE sip:bob@example.org SIP/2.0\n" HDRS
+				     "CSeq: 1 INVITE\n"
+				     "Supported: 100rel , Timer\n"
+				     "k: path\n"
+				     "Require: timerx\n"
+				     "x: 90;refresher=uac\n"
+				     "Content-Length: 0\n\n");
+	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_SESSION_EXPIRES);
+
+	assert_true(
+		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "timer"));
+	assert_true(
+		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "path"));
+	assert_false(
+		sip_msg_has_option(m, SIP_HDR_REQUIRE, "timer"));
+	assert_false(
+		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "time"));
+	assert_non_null(h); /* the compact form "x" */
+	sip_msg_unref(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -821,6 +891,8 @@ int main(void)
 		LEAK_TEST(test_methods),
 		LEAK_TEST(test_on_demand),
 		LEAK_TEST(test_rseq_rack),
+		LEAK_TEST(test_session_timer_values),
+		LEAK_TEST(test_option_tags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

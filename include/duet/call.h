@@ -39,6 +39,9 @@ struct calls_config {
 	uint32_t ring_timeout_ms;   /* no answer: CANCEL the B leg; 0 = none */
 	uint16_t ring_timeout_code; /* what the caller gets: 480 or 408 */
 	unsigned max_calls;	    /* more get 503; 0 = no limit */
+	uint32_t reinvite_timeout_ms; /* Timer C of a relayed re-INVITE */
+	uint32_t session_expires;     /* s, RFC 4028; 0: duet asks none */
+	uint32_t min_se;	      /* s, the shortest accepted */
 };
 
 void calls_config_default(struct calls_config *cfg);

@@ -48,6 +48,10 @@ struct policy_settings {
 	enum duet_log_level log_level;
 	/* timers, ms */
 	uint32_t t1, t2, t4, trying, ring_timeout, drain;
+	uint32_t reinvite_timeout; /* ms: a relayed re-INVITE's Timer C */
+	/* session timers (RFC 4028), seconds */
+	uint32_t session_expires; /* duet's interval; 0: none of its own */
+	uint32_t min_se;	  /* the shortest interval duet accepts */
 };
 
 /** Where a request came from. */

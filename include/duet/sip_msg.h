@@ -248,4 +248,26 @@ bool sip_option_in(struct slice list, struct slice tag);
 bool sip_msg_has_option(const struct sip_msg *m, enum sip_hdr_id id,
 			const char *tag);
 
+/* ---- session timers (RFC 4028) ----------------------------------------- */
+
+/** Who refreshes a session (the refresher parameter, RFC 4028 §4). */
+enum sip_refresher {
+	SIP_REFRESHER_NONE = 0, /* no refresher parameter */
+	SIP_REFRESHER_UAC,
+	SIP_REFRESHER_UAS,
+};
+
+/**
+ * A Session-Expires value, "delta-seconds *(;se-params)" (RFC 4028 §4):
+ * *secs gets the interval, *refresher the refresher parameter (NONE when
+ * absent; other parameters are ignored). Returns 0, or EBADMSG (no
+ * number, a refresher other than uac/uas, an empty parameter).
+ */
+int sip_session_expires_parse(struct slice v, uint32_t *secs,
+			      enum sip_refresher *refresher);
+
+/** A Min-SE value, "delta-seconds *(;generic-param)" (RFC 4028 §5).
+ * Returns 0 or EBADMSG. */
+int sip_min_se_parse(struct slice v, uint32_t *secs);
+
 #endif /* DUET_SIP_MSG_H */
