@@ -441,8 +441,14 @@ static int build_b_invite_to(struct call *call, const char *target,
 	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false, false);
-	prack_b_invite_headers(call, &w);
 	call_timer_b_invite_headers(call, &w);
+	/* duet's own option tags on this leg, in one Supported */
+	if (prack_b_supported(call) || call_timer_b_on(call))
+		sip_build_header_id(&w, SIP_HDR_SUPPORTED,
+				    !call_timer_b_on(call) ? SLICE_LIT("100rel")
+				    : !prack_b_supported(call)
+					    ? SLICE_LIT("timer")
+					    : SLICE_LIT("100rel, timer"));
 	call_timer_sent(call, LEG_B, a);
 	/* the route's additions are part of the request: without them
 	 * (out of memory) there is no request */
@@ -867,7 +873,7 @@ int call_send_relay(struct call *call, struct relay *r,
 	copy_crossing(&w, req, call_rule(call), policy_leg_of(to->side), false,
 		      true);
 	(void)add_route_headers(&w, call, policy_leg_of(to->side), false,
-				req); /* logged */
+				req);	     /* logged */
 	if (req->method == SIP_METHOD_PRACK) /* relay mode (RFC 3262) */
 		prack_relay_rack(call, &w, req);
 	if (req->method == SIP_METHOD_INVITE ||

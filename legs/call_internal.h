@@ -279,8 +279,10 @@ uint16_t call_timer_check_invite(const struct calls *c,
 /* duet sent m's body (if any) on leg side: remember it. */
 void call_timer_sent(struct call *call, enum leg_side side,
 		     const struct sip_msg *m);
-/* Headers of duet's INVITE on B (Session-Expires, Min-SE, Supported). */
+/* Headers of duet's INVITE on B (Session-Expires, Min-SE). */
 void call_timer_b_invite_headers(struct call *call, struct sip_writer *w);
+/* Does duet's INVITE on B ask for a session timer ("timer" supported)? */
+bool call_timer_b_on(const struct call *call);
 /* A 422 to duet's INVITE on B: true if it was sent again (§7.3). */
 bool call_timer_b_422(struct call *call, const struct sip_msg *resp);
 /* duet (UAS) answers 2xx to req on leg side: negotiate (§9), write the
@@ -357,7 +359,8 @@ uint16_t prack_check_require(struct call *call, const struct policy *p,
  * when drop_100rel (per_leg and reject modes), 100rel */
 void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
 			   bool drop_100rel);
-void prack_b_invite_headers(const struct call *call, struct sip_writer *w);
+/* Does duet's INVITE on B say it supports 100rel (per_leg)? */
+bool prack_b_supported(const struct call *call);
 /* a provisional on the B-leg INVITE: true when it goes no further */
 bool prack_b_1xx(struct call *call, struct sip_msg *resp);
 /* call_answer_a's hooks: true when the response waits (§3); the

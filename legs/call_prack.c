@@ -181,12 +181,11 @@ void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
 
 /* ---- B leg: duet is the UAC (§4) ----------------------------------------- */
 
-void prack_b_invite_headers(const struct call *call, struct sip_writer *w)
+bool prack_b_supported(const struct call *call)
 {
 	/* per_leg: duet PRACKs the callee itself, whatever the caller
 	 * supports; relay: the caller's own Supported/Require crossed */
-	if (call_prack_mode(call) == POLICY_METHOD_PER_LEG)
-		sip_build_header_id(w, SIP_HDR_SUPPORTED, SLICE_LIT("100rel"));
+	return call_prack_mode(call) == POLICY_METHOD_PER_LEG;
 }
 
 /* duet's PRACK of (rseq, cseq INVITE) in the B leg's early dialog, with

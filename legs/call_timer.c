@@ -172,16 +172,21 @@ static uint32_t b_interval(const struct call *call)
 	return se && se < m ? m : se;
 }
 
+bool call_timer_b_on(const struct call *call)
+{
+	return b_interval(call) != 0;
+}
+
 void call_timer_b_invite_headers(struct call *call, struct sip_writer *w)
 {
 	uint32_t se = b_interval(call);
 
 	if (!se)
 		return;
-	/* §7.1: no refresher parameter: the callee chooses (§9) */
+	/* §7.1: no refresher parameter: the callee chooses (§9); the
+	 * "timer" tag goes in duet's one Supported (call_build.c) */
 	put_se(w, se, NULL);
 	put_min_se(w, b_min_se(call));
-	sip_build_header_id(w, SIP_HDR_SUPPORTED, SLICE_LIT("timer"));
 }
 
 /*
@@ -284,8 +289,7 @@ static void uas_negotiate(struct call *call, enum leg_side side,
 	enum sip_refresher r = SIP_REFRESHER_NONE;
 	uint32_t se = 0, min = 0;
 
-	t->peer_timer =
-		sip_msg_has_option(req, SIP_HDR_SUPPORTED, "timer");
+	t->peer_timer = sip_msg_has_option(req, SIP_HDR_SUPPORTED, "timer");
 	if (!h || sip_session_expires_parse(h->value, &se, &r)) {
 		se = cfg->session_expires;
 		r = SIP_REFRESHER_NONE;
