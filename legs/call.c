@@ -185,11 +185,12 @@ static void call_free(struct call *call)
 	sip_msg_unref(call->b_invite);
 	tp_conn_unref(call->a_src.conn);
 	tp_conn_unref(call->b_dest.conn);
-	duet_free(call->b_ack);
+	call_b_ack_free(call);
 	duet_free(call->cancel_reason);
 	duet_free(call->end_reason);
 	c->stats.active--;
 	c->stats.ended++;
+	call_set_route(call, NULL);
 	duet_pool_free(call, sizeof(*call));
 }
 
@@ -370,8 +371,7 @@ static void call_slim(struct call *call)
 	call->a_invite = NULL;
 	sip_msg_unref(call->b_invite);
 	call->b_invite = NULL;
-	duet_free(call->b_ack);
-	call->b_ack = NULL;
+	call_b_ack_free(call);
 	duet_free(call->cancel_reason);
 	call->cancel_reason = NULL;
 	call_hunt_slim(call);
@@ -417,34 +417,41 @@ static void on_ring_timeout(struct wheel_timer *t, void *arg)
  * the initial INVITE (A leg) and a re-INVITE from either leg. */
 static void on_2xx_timer(struct wheel_timer *t, void *arg)
 {
-	struct leg *leg = arg;
+	struct leg_2xx *x = arg;
+	struct leg *leg = x->leg;
 	struct call *call = leg->call;
 	struct calls *c = call->owner;
 
 	(void)t;
-	leg->x2xx_waited += leg->x2xx_interval;
-	if (!leg->x2xx)
-		return;
-	if (leg->x2xx_waited >= 64u * c->cfg.t1) {
-		struct relay *r = leg->x2xx_relay;
+	x->waited += x->interval;
+	if (x->waited >= 64u * c->cfg.t1) {
+		struct relay *r = x->relay;
 
-		call_2xx_stop(leg);
-		if (r) /* the other leg's 2xx still gets its ACK */
+		call_2xx_stop(leg); /* frees x */
+		if (r)		    /* the other leg's 2xx still gets its ACK */
 			mid_2xx_timeout(r);
 		call_event(call, CEV_ACK_TIMEOUT, NULL);
 		call_settle(call);
 		return;
 	}
-	if (leg->x2xx_st && leg->x2xx_st->tx)
-		sip_tx_reply(leg->x2xx_st->tx, leg->x2xx_code, leg->x2xx,
-			     leg->x2xx_len);
-	leg->x2xx_interval = leg->x2xx_interval * 2 < c->cfg.t2
-				     ? leg->x2xx_interval * 2
-				     : c->cfg.t2;
+	if (x->st && x->st->tx)
+		sip_tx_reply(x->st->tx, x->code, x->buf, x->len);
+	x->interval = x->interval * 2 < c->cfg.t2 ? x->interval * 2 : c->cfg.t2;
 	/* the last wait ends exactly at 64*T1 */
-	if (leg->x2xx_interval > 64u * c->cfg.t1 - leg->x2xx_waited)
-		leg->x2xx_interval = 64u * c->cfg.t1 - leg->x2xx_waited;
-	wheel_timer_start(c->env.wheel, &leg->x2xx_timer, leg->x2xx_interval);
+	if (x->interval > 64u * c->cfg.t1 - x->waited)
+		x->interval = 64u * c->cfg.t1 - x->waited;
+	wheel_timer_start(c->env.wheel, &x->timer, x->interval);
+}
+
+const char call_no_route[] = "";
+
+void call_set_route(struct call *call, const char *name)
+{
+	char *copy = name ? duet_pool_strndup(name, strlen(name)) : NULL;
+
+	if (call->route != call_no_route)
+		duet_pool_free_str((char *)call->route);
+	call->route = copy ? copy : call_no_route;
 }
 
 static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
@@ -455,6 +462,7 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 	if (!call)
 		return NULL;
 	call->owner = c;
+	call->route = call_no_route;
 	call->id = ++c->next_id;
 	call->state = CALL_CALLING;
 	call->a_invite = sip_msg_ref(inv);
@@ -468,8 +476,6 @@ static struct call *call_alloc(struct calls *c, struct sip_msg *inv,
 	for (unsigned s = 0; s < 2; s++) {
 		call->leg[s].call = call;
 		call->leg[s].side = (enum leg_side)s;
-		wheel_timer_init(&call->leg[s].x2xx_timer, on_2xx_timer,
-				 &call->leg[s]);
 	}
 	call->leg[LEG_A].proto = src->proto;
 	call_timer_init(call);
@@ -517,7 +523,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 	policy_decision_init(&d);
 	err = c->env.route(inv, src, &d, c->env.route_arg);
 	if (d.route)
-		snprintf(call->route, sizeof(call->route), "%s", d.route);
+		call_set_route(call, d.route);
 	if (!err && d.action == POLICY_REJECT)
 		answer_a_once(call, d.status ? d.status : 403);
 	else if (err || d.target_count == 0)
@@ -579,7 +585,7 @@ bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
 			 * if that re-INVITE is still unanswered */
 			call_reply(c, st, req, 200, SLICE_NULL);
 			call = ref->call;
-			mid_cancel(ref->relay, req);
+			mid_cancel(txref_relay(ref), req);
 			call_settle(call);
 			return true;
 		}
@@ -741,7 +747,7 @@ void calls_tx_response(struct sip_tx *ct, struct sip_msg *resp, void *tx_arg)
 		b_invite_response(call, resp);
 		break;
 	case TXP_RELAY_CLI:
-		mid_response(ref->relay, resp);
+		mid_response(txref_relay(ref), resp);
 		if (call->state == CALL_TERMINATING &&
 		    !call_teardown_pending(call))
 			call_event(call, CEV_BYES_DONE, NULL);
@@ -778,9 +784,9 @@ void calls_tx_ended(struct sip_tx *tx, int err, void *tx_arg)
 	purpose = ref->purpose; /* a relay's ref may be freed below */
 	ref->tx = NULL;
 	if (purpose == TXP_RELAY_CLI) {
-		mid_cli_ended(ref->relay);
+		mid_cli_ended(txref_relay(ref));
 	} else if (purpose == TXP_RELAY_SRV) {
-		mid_srv_ended(ref->relay);
+		mid_srv_ended(txref_relay(ref));
 	} else if (purpose == TXP_B_INVITE && !call->b_final) {
 		/* Timer B or a transport error: no final answer (§17.1.1.2) */
 		struct sip_msg *relay = NULL;
@@ -816,31 +822,43 @@ void calls_shutdown(struct calls *c)
 }
 
 /* Start 2xx retransmissions once a 2xx went out on st (§13.3.1.4).
- * Takes buf (duet_malloc'd). */
+ * Takes buf (duet_malloc'd). The state lives on the heap only while it
+ * retransmits: it is gone before the call settles. */
 void call_2xx_start(struct call *call, enum leg_side side, uint16_t code,
 		    char *buf, size_t len, struct txref *st,
 		    struct relay *relay)
 {
 	struct calls *c = call->owner;
 	struct leg *leg = &call->leg[side];
+	struct leg_2xx *x;
 
 	call_2xx_stop(leg);
-	leg->x2xx = buf;
-	leg->x2xx_len = len;
-	leg->x2xx_code = code;
-	leg->x2xx_st = st;
-	leg->x2xx_relay = relay;
-	leg->x2xx_interval = c->cfg.t1;
-	leg->x2xx_waited = 0;
-	wheel_timer_start(c->env.wheel, &leg->x2xx_timer, c->cfg.t1);
+	x = duet_calloc(1, sizeof(*x));
+	if (!x) { /* no retransmissions: the transaction sent it once */
+		duet_free(buf);
+		return;
+	}
+	*x = (struct leg_2xx){ .leg = leg,
+			       .buf = buf,
+			       .len = len,
+			       .code = code,
+			       .st = st,
+			       .relay = relay,
+			       .interval = c->cfg.t1 };
+	wheel_timer_init(&x->timer, on_2xx_timer, x);
+	leg->x2xx = x;
+	wheel_timer_start(c->env.wheel, &x->timer, c->cfg.t1);
 }
 
 /* The ACK came (or the leg ends): no more retransmissions. */
 void call_2xx_stop(struct leg *leg)
 {
-	wheel_timer_cancel(&leg->x2xx_timer);
-	duet_free(leg->x2xx);
+	struct leg_2xx *x = leg->x2xx;
+
+	if (!x)
+		return;
+	wheel_timer_cancel(&x->timer);
+	duet_free(x->buf);
+	duet_free(x);
 	leg->x2xx = NULL;
-	leg->x2xx_st = NULL;
-	leg->x2xx_relay = NULL;
 }

@@ -699,15 +699,29 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 	return err;
 }
 
+void call_b_ack_free(struct call *call)
+{
+	if (call->b_ack) {
+		duet_free(call->b_ack->buf);
+		duet_free(call->b_ack);
+		call->b_ack = NULL;
+	}
+}
+
 int call_send_b_ack(struct call *call, const struct sip_msg *a_ack)
 {
+	struct b_ack *k = call->b_ack;
+	int err;
+
 	if (!call->leg[LEG_B].dlg)
 		return EINVAL;
-	int err =
-		dialog_send(call, call->leg[LEG_B].dlg, "ACK", call->b_inv_cseq,
-			    a_ack, NULL, call->b_dest.proto, TXP_COUNT,
-			    &call->b_ack, &call->b_ack_len, &call->b_ack_dest);
-
+	if (!k && !(k = call->b_ack = duet_calloc(1, sizeof(*k))))
+		return ENOMEM;
+	err = dialog_send(call, call->leg[LEG_B].dlg, "ACK", call->b_inv_cseq,
+			  a_ack, NULL, call->b_dest.proto, TXP_COUNT, &k->buf,
+			  &k->len, &k->dest);
+	if (!k->buf)
+		call_b_ack_free(call);
 	if (!err)
 		call->b_acked = true;
 	if (!err && a_ack)
@@ -731,8 +745,8 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 	    slice_eq_cstr(resp->to.tag, call->leg[LEG_B].dlg->remote_tag) &&
 	    call->state == CALL_READY) {
 		if (call->b_ack)
-			transport_send(call->owner->env.tp, &call->b_ack_dest,
-				       call->b_ack, call->b_ack_len);
+			transport_send(call->owner->env.tp, &call->b_ack->dest,
+				       call->b_ack->buf, call->b_ack->len);
 		else if (call->b_acked) /* let go by call_slim: again */
 			call_send_b_ack(call, NULL);
 		/* else the caller's ACK brings ours (it may carry the

@@ -3,6 +3,8 @@
 #ifndef DUET_LEGS_CALL_INTERNAL_H
 #define DUET_LEGS_CALL_INTERNAL_H
 
+#include <stddef.h>
+
 #include "duet/call.h"
 #include "duet/call_fsm.h"
 #include "duet/dialog.h"
@@ -36,9 +38,8 @@ struct relay;
 
 struct txref {
 	struct call *call;
-	enum txp purpose;
-	struct relay *relay; /* TXP_RELAY_*: the relay it belongs to */
-	struct sip_tx *tx;   /* NULL once it ended or was let go */
+	struct sip_tx *tx; /* NULL once it ended or was let go */
+	enum txp purpose;  /* TXP_RELAY_*: txref_relay() finds its relay */
 };
 
 /* The two legs: duet is the UAS on A, the UAC on B. */
@@ -95,6 +96,17 @@ struct relay {
 	struct tp_dest ack_dest;
 };
 
+/* The relay a TXP_RELAY_* reference is a member of (srv, cli, cancel). */
+static inline struct relay *txref_relay(struct txref *ref)
+{
+	size_t off = ref->purpose == TXP_RELAY_SRV ? offsetof(struct relay, srv)
+		     : ref->purpose == TXP_RELAY_CLI
+			     ? offsetof(struct relay, cli)
+			     : offsetof(struct relay, cancel);
+
+	return (struct relay *)(void *)((char *)ref - off);
+}
+
 /*
  * The session timer of one leg (RFC 4028), negotiated on that leg alone
  * (legs/call_timer.c), and the session description duet last sent on it
@@ -111,6 +123,26 @@ struct leg_timer {
 	struct wheel_timer timer; /* duet's refresh, or the expiry */
 	char *sdp;		  /* "Content-Type\0body", or NULL */
 	size_t sdp_len;		  /* the body's length */
+};
+
+/* duet's ACK of the B leg's 2xx, sent again for each retransmitted 2xx
+ * while the call's setup lasts (call_build.c) */
+struct b_ack {
+	char *buf;
+	size_t len;
+	struct tp_dest dest;
+};
+
+/* A 2xx duet retransmits until its ACK (call.c, call_2xx_start). */
+struct leg_2xx {
+	struct leg *leg;
+	char *buf;
+	size_t len;
+	uint16_t code;
+	struct txref *st;    /* the INVITE server transaction */
+	struct relay *relay; /* NULL for the initial INVITE */
+	struct wheel_timer timer;
+	uint32_t interval, waited;
 };
 
 /*
@@ -130,14 +162,8 @@ struct leg {
 	bool ended;	      /* a BYE was sent or received on this leg */
 	/* duet's 2xx to an INVITE from this leg's peer, retransmitted until
 	 * the ACK (§13.3.1.4): the initial INVITE's on A, a re-INVITE's on
-	 * either leg */
-	char *x2xx;
-	size_t x2xx_len;
-	uint16_t x2xx_code;
-	struct txref *x2xx_st;	  /* the INVITE server transaction */
-	struct relay *x2xx_relay; /* NULL for the initial INVITE */
-	struct wheel_timer x2xx_timer;
-	uint32_t x2xx_interval, x2xx_waited;
+	 * either leg; NULL the rest of the time (a held call keeps none) */
+	struct leg_2xx *x2xx;
 	struct leg_timer st; /* session timer (call_timer.c) */
 };
 
@@ -184,24 +210,25 @@ struct call {
 	uint32_t key_a, key_b;
 	uint64_t id;
 	enum call_state state;
+	unsigned relay_count;
 	struct txref ref[TXP_COUNT];
-	char route[64];
+	const char *route;    /* the deciding route's name: call_no_route, or
+				 a pool copy (call_set_route) */
 	struct leg leg[2];    /* [LEG_A], [LEG_B] */
 	struct relay *relays; /* mid-call requests in flight */
-	unsigned relay_count;
-	char *end_reason; /* Reason (RFC 3326) of BYEs duet starts */
+	char *end_reason;     /* Reason (RFC 3326) of BYEs duet starts */
 
 	/* A leg: duet is the UAS */
 	struct sip_msg *a_invite;
 	struct tp_source a_src; /* conn referenced */
 	char a_tag[LEG_IDENT_MAX];
-	uint16_t a_final; /* final status sent to the caller, or 0 */
-	bool a_acked;
 
 	/* B leg: duet is the UAC */
 	struct sip_msg *b_invite;
 	uint32_t b_inv_cseq; /* its CSeq, for ACKs after b_invite is gone */
 	bool b_indexed;	     /* linked in calls.by_b */
+	uint16_t a_final;    /* final status sent to the caller, or 0 */
+	bool a_acked;
 	struct tp_dest b_dest;
 	bool b_provisional; /* a 1xx arrived: CANCEL may be sent (§9.1) */
 	bool b_final;	    /* the INVITE got its final response */
@@ -209,10 +236,9 @@ struct call {
 	bool cancel_sent;    /* the INVITE ends 64*T1 later at most */
 	char *cancel_reason; /* the caller's CANCEL Reason (RFC 3326) */
 	bool tcp_fallback;   /* the INVITE was too big for UDP (§18.1.1) */
-	char *b_ack;	     /* our ACK for the B leg's 2xx */
+	struct b_ack *b_ack; /* our ACK for the B leg's 2xx (heap, let go
+				by call_slim) */
 	bool b_acked;	     /* the 2xx was ACKed (b_ack may be let go) */
-	size_t b_ack_len;
-	struct tp_dest b_ack_dest;
 
 	struct wheel_timer ring_timer;
 	struct call_prack *prack; /* NULL unless 100rel is in use */
@@ -237,6 +263,9 @@ struct calls {
 };
 
 /* call.c */
+extern const char call_no_route[]; /* "" */
+/* Keep a copy of the deciding route's name (logs, per-route counts). */
+void call_set_route(struct call *call, const char *name);
 void call_event(struct call *call, enum call_event ev, struct sip_msg *msg);
 void call_event_tx(struct call *call, enum call_event ev, struct sip_msg *msg,
 		   struct sip_tx *st);
@@ -312,6 +341,7 @@ int call_send_cancel_of(struct call *call, const struct sip_msg *inv,
 int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 		  const struct sip_msg *from_b);
 int call_send_b_ack(struct call *call, const struct sip_msg *a_ack);
+void call_b_ack_free(struct call *call);
 int call_send_cancel_b(struct call *call);
 int call_send_bye(struct call *call, bool to_a,
 		  const struct sip_msg *reason_from);

@@ -66,7 +66,7 @@ static void relay_free(struct relay *r)
 	}
 	oa_clear(r);
 	for (unsigned s = 0; s < 2; s++)
-		if (call->leg[s].x2xx_relay == r)
+		if (call->leg[s].x2xx && call->leg[s].x2xx->relay == r)
 			call_2xx_stop(&call->leg[s]);
 	call_release_tx(&r->srv);
 	if (r->method == SIP_METHOD_INVITE)
@@ -193,9 +193,9 @@ struct relay *mid_relay_new(struct call *call, enum leg_side from,
 	r->from = from;
 	r->method = method;
 	r->offer = offer;
-	r->srv = (struct txref){ call, TXP_RELAY_SRV, r, NULL };
-	r->cli = (struct txref){ call, TXP_RELAY_CLI, r, NULL };
-	r->cancel = (struct txref){ call, TXP_RELAY_CANCEL, r, NULL };
+	r->srv = (struct txref){ .call = call, .purpose = TXP_RELAY_SRV };
+	r->cli = (struct txref){ .call = call, .purpose = TXP_RELAY_CLI };
+	r->cancel = (struct txref){ .call = call, .purpose = TXP_RELAY_CANCEL };
 	wheel_timer_init(&r->retry_timer, on_retry, r);
 	r->next = call->relays;
 	call->relays = r;

@@ -506,8 +506,7 @@ int calls_dry_run_b_invite(const struct policy_decision *d,
 	/* borrowed: never cleared here */
 	call->hunt.dec = (struct policy_decision *)d;
 	call->hunt.cur = (int)target;
-	snprintf(call->route, sizeof(call->route), "%s",
-		 d->route ? d->route : "");
+	call->route = d->route ? d->route : call_no_route; /* borrowed */
 	err = call_build_b_invite(call, d->targets[target].uri, &dest, &m);
 	if (!err) {
 		*out = duet_malloc(m->len + 1);

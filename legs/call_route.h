@@ -27,9 +27,8 @@ struct call_hunt {
 	const struct policy_route *rule; /* the deciding route */
 	struct policy *policy;		 /* its policy (a reference) */
 	bool have_dec;
-	unsigned next;	     /* the next target to try */
-	int cur;	     /* the target being tried, -1: none yet */
-	struct tp_dest dest; /* where the current attempt went */
+	unsigned next; /* the next target to try */
+	int cur;       /* the target being tried, -1: none yet */
 	/* RFC 3263: the addresses of a host-name target, tried in turn */
 	struct resolve_result *addrs;
 	unsigned addr_next;
