@@ -99,7 +99,8 @@ int resolve_dns_encode_query(uint8_t *buf, size_t cap, uint16_t id,
  */
 static int get_name(const uint8_t *p, size_t len, size_t *pos, char *out)
 {
-	size_t at = *pos, low = *pos, wire = 1, o = 0, end = 0;
+	size_t at = *pos, wire = 1, o = 0, end = 0;
+	size_t low = at;
 	bool jumped = false;
 
 	for (;;) {

@@ -132,7 +132,8 @@ bool match_route(const struct policy_route *r, const struct sip_msg *req,
 		 regmatch_t *caps, size_t ncaps)
 {
 	const struct route_match *m = &r->match;
-	char buf[16], scratch[SUBJECT_CAP];
+	char buf[16],
+		scratch[SUBJECT_CAP] = ""; /* cppcheck: an output buffer */
 
 	if (ncaps)
 		caps[0].rm_so = -1;
