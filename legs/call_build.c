@@ -82,16 +82,6 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 }
 
 /* Does a header value contain the text t (case-insensitively)? */
-static bool has_token(struct slice v, const char *t)
-{
-	size_t n = strlen(t);
-
-	for (size_t i = 0; i + n <= v.len; i++)
-		if (slice_caseeq(slice_make(v.p + i, n), slice_make(t, n)))
-			return true;
-	return false;
-}
-
 static enum policy_leg policy_leg_of(enum leg_side side)
 {
 	return side == LEG_A ? POLICY_LEG_A : POLICY_LEG_B;
@@ -154,7 +144,7 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 				       : policy_header_crosses(r, h->name);
 		bool tag = (h->id == SIP_HDR_SUPPORTED ||
 			    h->id == SIP_HDR_REQUIRE) &&
-			   has_token(h->value, "100rel");
+			   sip_option_in(h->value, SLICE_LIT("100rel"));
 
 		/* relayed 100rel is protocol: it crosses whatever the
 		 * header rules allow */
@@ -166,7 +156,7 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 		 * leg (call_prack.c, call_timer.c): the other tags cross */
 		if ((!rel && tag) ||
 		    ((h->id == SIP_HDR_SUPPORTED || h->id == SIP_HDR_REQUIRE) &&
-		     has_token(h->value, "timer"))) {
+		     sip_option_in(h->value, SLICE_LIT("timer")))) {
 			prack_copy_option_hdr(w, h, !rel);
 			continue;
 		}
@@ -1082,12 +1072,6 @@ int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
 		     struct tp_dest *out)
 {
 	return dialog_dest(d, dflt, out);
-}
-
-int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
-		   size_t via_cap)
-{
-	return local_parts(c, dest, via, via_cap, NULL, 0);
 }
 
 int call_finish_parse(struct sip_writer *w, const struct sip_msg *body_from,

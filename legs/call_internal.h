@@ -374,8 +374,6 @@ int call_finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 /* call_build.c: for call_prack.c */
 int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
 		     struct tp_dest *out);
-int call_local_via(struct calls *c, const struct tp_dest *dest, char *via,
-		   size_t via_cap);
 
 /* call_prack.c: reliable provisionals and PRACK (RFC 3262), per leg or
  * relayed as the route's method map says */

@@ -205,7 +205,7 @@ static int b_send_prack(struct call *call, uint32_t rseq, uint32_t cseq,
 	int err = d ? call_dialog_dest(d, call->b_dest.proto, &dest) : EINVAL;
 
 	if (!err)
-		err = call_local_via(c, &dest, via, sizeof(via));
+		err = call_local_parts(c, &dest, via, sizeof(via), NULL, 0);
 	if (err)
 		return err;
 	sip_writer_init(&w, 512 + (body_from ? body_from->body.len : 0));
