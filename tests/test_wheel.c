@@ -828,6 +828,47 @@ static void test_next_due(void **state)
 }
 
 /*
+ * A cancelled timer leaves no wakeup behind: most timers are cancelled
+ * (retransmission timers once the answer came), and a slot still marked
+ * used woke the process at that tick for nothing. A slot another timer
+ * still holds stays marked.
+ */
+static void test_cancel_leaves_no_wakeup(void **state)
+{
+	struct fix f;
+	struct rec r[4];
+
+	(void)state;
+	fix_init(&f, 5000);
+	for (int i = 0; i < 4; i++)
+		rec_init(&r[i], &f);
+	rec_start(&r[0], 10);	 /* level 0 */
+	rec_start(&r[1], 500);	 /* level 1 */
+	rec_start(&r[2], 40000); /* level 2 */
+	rec_start(&r[3], 90);
+	assert_int_equal(wheel_next_due(f.w), 10);
+	wheel_timer_cancel(&r[0].t);
+	assert_int_equal(wheel_next_due(f.w), 90);
+	wheel_timer_cancel(&r[3].t);
+	/* r[1]'s level-1 slot: due at its cascade point, not before */
+	assert_true(wheel_next_due(f.w) > 90);
+	assert_true(wheel_next_due(f.w) <= 500);
+	wheel_timer_cancel(&r[1].t);
+	assert_true(wheel_next_due(f.w) > 500);
+	/* two timers in one slot: cancelling one keeps the other's mark */
+	rec_start(&r[0], 70);
+	rec_start(&r[3], 70);
+	wheel_timer_cancel(&r[0].t);
+	assert_int_equal(wheel_next_due(f.w), 70);
+	wheel_advance(f.w, &f.mc, 70);
+	assert_int_equal(r[3].fired, 1);
+	assert_int_equal(r[0].fired, 0);
+	wheel_timer_cancel(&r[2].t);
+	assert_true(wheel_next_due(f.w) == UINT64_MAX);
+	fix_done(&f);
+}
+
+/*
  * Found in review: with the wheel's position at the start of a block (a
  * run that ended on the block's last ms) and a timer waiting at level 1
  * for that block, wheel_next_due() pointed at the next block, 256 ms
@@ -1162,6 +1203,7 @@ int main(void)
 		LEAK_TEST(test_restart_in_callback),
 		LEAK_TEST(test_callback_frees_owner),
 		LEAK_TEST(test_next_due),
+		LEAK_TEST(test_cancel_leaves_no_wakeup),
 		LEAK_TEST(test_next_due_at_block_start),
 		LEAK_TEST(test_clock_jump_advance),
 		LEAK_TEST(test_clock_jump_run_due),
