@@ -495,9 +495,10 @@ static void reload(struct daemon *d)
 		return;
 	}
 	if (s->t1 != old->t1 || s->t2 != old->t2 || s->t4 != old->t4 ||
-	    s->trying != old->trying)
-		LOG_WARN("reload: timers t1, t2, t4 and trying take effect at "
-			 "the next start");
+	    s->trying != old->trying ||
+	    s->udp_read_window_us != old->udp_read_window_us)
+		LOG_WARN("reload: timers t1, t2, t4, trying and "
+			 "udp_read_window_us take effect at the next start");
 	free(d->route_cps);
 	d->route_cps = rb;
 	policy_bucket_init(&d->cps, s->calls_per_second, 0, now);
@@ -600,6 +601,7 @@ int daemon_run(const struct duet_config *cfg)
 		goto out;
 	transport_config_default(&tcfg);
 	tcfg.limits = s->limits;
+	tcfg.udp_window_us = s->udp_read_window_us;
 	txl_config_default(&xcfg);
 	xcfg.timers = (struct sip_tx_timers){
 		.t1 = s->t1, .t2 = s->t2, .t4 = s->t4, .trying = s->trying

@@ -10,7 +10,7 @@
 #include "duet/transport.h"
 #include "duet/wheel.h"
 
-#define TP_UDP_BATCH 8		  /* datagrams per recvmmsg */
+#define TP_UDP_BATCH 16		  /* datagrams per recvmmsg */
 #define TP_SEND_BATCH 16	  /* datagrams per sendmmsg at most */
 #define TP_SEND_ARENA (64 * 1024) /* their bytes; one datagram fits */
 
@@ -32,6 +32,11 @@ struct tp_listener {
 	struct event *ev;	    /* UDP readable */
 	struct evconnlistener *lev; /* TCP */
 	struct wheel_timer retry;   /* TCP: accept paused after an error */
+	/* UDP read window (cfg.udp_window_us): while windows run, ev is
+	 * off and `window` (a periodic timerfd's) reads the socket */
+	int window_fd; /* -1: none */
+	struct event *window;
+	uint64_t last_wakeup_us; /* monotonic, of the last readable event */
 };
 
 struct tp_conn {

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -81,6 +83,10 @@ static void listener_free(struct tp_listener *l)
 	wheel_timer_cancel(&l->retry);
 	if (l->ev)
 		event_free(l->ev);
+	if (l->window)
+		event_free(l->window);
+	if (l->window_fd >= 0)
+		close(l->window_fd);
 	if (l->lev)
 		evconnlistener_free(l->lev); /* closes its socket */
 	if (l->fd >= 0)
@@ -154,6 +160,7 @@ fail:
 }
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
+static void udp_window_cb(evutil_socket_t fd, short what, void *arg);
 static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			  struct sockaddr *sa, int salen, void *arg);
 static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg);
@@ -167,6 +174,18 @@ static int listener_start(struct tp_listener *l)
 		l->ev = event_new(base, l->fd, EV_READ | EV_PERSIST,
 				  udp_read_cb, l);
 		if (!l->ev || event_add(l->ev, NULL))
+			return ENOMEM;
+		if (!l->t->cfg.udp_window_us)
+			return 0;
+		/* a periodic timerfd: libevent's own timers run on the
+		 * coarse clock, a kernel tick (4 ms at HZ=250) */
+		l->window_fd = timerfd_create(CLOCK_MONOTONIC,
+					      TFD_NONBLOCK | TFD_CLOEXEC);
+		if (l->window_fd < 0)
+			return errno;
+		l->window = event_new(base, l->window_fd, EV_READ | EV_PERSIST,
+				      udp_window_cb, l);
+		if (!l->window || event_add(l->window, NULL))
 			return ENOMEM;
 		return 0;
 	}
@@ -199,6 +218,7 @@ int transport_listen(struct transport *t, enum sip_proto proto,
 	l->t = t;
 	l->proto = proto;
 	l->fd = -1;
+	l->window_fd = -1;
 	wheel_timer_init(&l->retry, tcp_accept_retry_cb, l);
 	err = bind_socket(addr,
 			  proto == SIP_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM,
@@ -444,7 +464,41 @@ static void udp_deliver(struct transport *t, const char *buf, size_t n,
 	sip_msg_unref(msg);
 }
 
-static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd);
+/* Datagrams read; *drained: the socket had no more. */
+static int udp_read_batches(struct tp_listener *l, evutil_socket_t fd,
+			    bool *drained);
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Read what the socket holds, as one corked batch. */
+static int udp_read_corked(struct tp_listener *l, bool *drained)
+{
+	struct transport *t = l->t;
+	int n;
+
+	t->cork++;
+	n = udp_read_batches(l, l->fd, drained);
+	if (--t->cork == 0 && t->out_n)
+		tp_flush(t);
+	return n;
+}
+
+/* Start (us > 0) or stop the periodic read window. */
+static int window_set(struct tp_listener *l, uint32_t us)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = (time_t)(us / 1000000u);
+	its.it_value.tv_nsec = (long)(us % 1000000u) * 1000;
+	its.it_interval = its.it_value;
+	return timerfd_settime(l->window_fd, 0, &its, NULL);
+}
 
 /*
  * recvmmsg reads up to TP_UDP_BATCH datagrams per call; a short batch
@@ -454,20 +508,62 @@ static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd);
  * transport is corked meanwhile): under load each send is a system call
  * and often a switch to the process it wakes, so a batch of N datagrams
  * in costs one call out, not N.
+ *
+ * The read window (cfg.udp_window_us): a wakeup that comes less than a
+ * window after the previous one means datagrams are arriving faster
+ * than the process can usefully wake for each. Such a listener stops
+ * waiting for readability and reads once per window instead, for as
+ * long as each window finds something: one wakeup then serves every
+ * datagram of the window, and its answers leave in one sendmmsg. An
+ * empty window, or one that cannot drain the socket (full batches need
+ * no window), goes back to reading at each arrival. Sparse traffic never
+ * waits: its wakeups are a window apart or more.
  */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tp_listener *l = arg;
 	struct transport *t = l->t;
+	bool drained;
+	uint64_t now, prev;
 
+	(void)fd;
 	(void)what;
-	t->cork++;
-	udp_read_batches(l, fd);
-	if (--t->cork == 0 && t->out_n)
-		tp_flush(t);
+	t->stats.udp_wakeups++;
+	udp_read_corked(l, &drained);
+	if (!l->window)
+		return;
+	now = monotonic_us();
+	prev = l->last_wakeup_us;
+	l->last_wakeup_us = now;
+	if (drained && now - prev < t->cfg.udp_window_us &&
+	    window_set(l, t->cfg.udp_window_us) == 0 && event_del(l->ev))
+		window_set(l, 0);
 }
 
-static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
+static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct tp_listener *l = arg;
+	uint64_t expiries;
+	bool drained;
+	int n;
+
+	(void)what;
+	/* a periodic timerfd restarts only once its count is read */
+	if (read(fd, &expiries, sizeof(expiries)) != sizeof(expiries))
+		return; /* EAGAIN: a stale readiness */
+	l->t->stats.udp_windows++;
+	n = udp_read_corked(l, &drained);
+	if (n > 0 && drained)
+		return; /* the next window */
+	/* ENOMEM adding the event: go on reading by window */
+	if (event_add(l->ev, NULL) == 0) {
+		window_set(l, 0);
+		l->last_wakeup_us = 0;
+	}
+}
+
+static int udp_read_batches(struct tp_listener *l, evutil_socket_t fd,
+			    bool *drained)
 {
 	struct transport *t = l->t;
 	size_t cap = t->cfg.limits.max_msg_size + 1;
@@ -475,7 +571,9 @@ static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
 	struct mmsghdr mm[TP_UDP_BATCH];
 	struct iovec iov[TP_UDP_BATCH];
 	struct tp_source src;
+	int done = 0;
 
+	*drained = true;
 	for (int i = 0; i < TP_UDP_BATCH; i++) {
 		iov[i].iov_base = t->udp_buf + (size_t)i * cap;
 		iov[i].iov_len = cap;
@@ -486,7 +584,7 @@ static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
 	src.proto = SIP_PROTO_UDP;
 	src.local = l->addr;
 	src.conn = NULL;
-	for (int done = 0; done < UDP_BURST;) {
+	while (done < UDP_BURST) {
 		int n;
 
 		for (int i = 0; i < TP_UDP_BATCH; i++)
@@ -503,7 +601,8 @@ static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return; /* EAGAIN; ICMP errors belong to no message */
+			return done; /* EAGAIN; ICMP errors belong to no
+					message */
 		}
 		for (int i = 0; i < n; i++) {
 			src.remote.len = mm[i].msg_hdr.msg_namelen;
@@ -513,12 +612,12 @@ static void udp_read_batches(struct tp_listener *l, evutil_socket_t fd)
 			t->stats.rx_bytes += mm[i].msg_len;
 			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src);
 		}
-		if (t->cork == 1 && t->out_n)
-			tp_flush(t); /* this batch's answers before the next */
-		if (n < TP_UDP_BATCH)
-			return; /* drained */
 		done += n;
+		if (n < TP_UDP_BATCH)
+			return done; /* drained */
 	}
+	*drained = false;
+	return done;
 }
 
 static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,

@@ -16,6 +16,11 @@
 #include "duet/alloc.h"
 #include "duet/err.h"
 
+/* timers.udp_read_window_us when the file says nothing: at most 2 ms more
+ * per message, only while datagrams come faster than that (transport.c,
+ * docs/policy.md) */
+#define UDP_WINDOW_US 2000
+
 static const char *const top_keys[] = { "listen",    "timers", "limits",
 					"log_level", "routes", NULL };
 
@@ -335,7 +340,9 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 		  /* seconds; RFC 4028 §5 says at least 90, below is for
 		   * tests (docs/policy.md) */
 		  { "session_expires", 0, 86400 },
-		  { "min_se", 2, 86400 } };
+		  { "min_se", 2, 86400 },
+		  /* microseconds (transport.h: udp_window_us) */
+		  { "udp_read_window_us", 0, 100000 } };
 	static const char *const keys[] = { "t1",
 					    "t2",
 					    "t4",
@@ -345,6 +352,7 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 					    "reinvite_timeout",
 					    "session_expires",
 					    "min_se",
+					    "udp_read_window_us",
 					    NULL };
 	uint32_t *out[] = { &s->t1,
 			    &s->t2,
@@ -354,7 +362,8 @@ static void timers(struct compiler *c, struct policy_settings *s, json_t *t)
 			    &s->drain,
 			    &s->reinvite_timeout,
 			    &s->session_expires,
-			    &s->min_se };
+			    &s->min_se,
+			    &s->udp_read_window_us };
 	size_t save = cpush_key(c, "timers");
 
 	if (t && !json_is_object(t)) {
@@ -501,17 +510,19 @@ int policy_compile(struct policy **out, const char *text, size_t len,
 		goto out;
 	}
 	p->refs = 1;
-	p->settings = (struct policy_settings){ .limits = SIP_LIMITS_DEFAULT,
-						.log_level = DUET_LOG_INFO,
-						.t1 = 500,
-						.t2 = 4000,
-						.t4 = 5000,
-						.trying = 200,
-						.ring_timeout = 60000,
-						.drain = 5000,
-						.reinvite_timeout = 180000,
-						.session_expires = 1800,
-						.min_se = 90 };
+	p->settings =
+		(struct policy_settings){ .limits = SIP_LIMITS_DEFAULT,
+					  .log_level = DUET_LOG_INFO,
+					  .t1 = 500,
+					  .t2 = 4000,
+					  .t4 = 5000,
+					  .trying = 200,
+					  .ring_timeout = 60000,
+					  .drain = 5000,
+					  .reinvite_timeout = 180000,
+					  .session_expires = 1800,
+					  .min_se = 90,
+					  .udp_read_window_us = UDP_WINDOW_US };
 	if (!json_is_object(root)) {
 		cerror(&c, "expected an object");
 	} else {

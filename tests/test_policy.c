@@ -156,6 +156,8 @@ static const struct {
 	  "timers.session_expires: line 1 col" },
 	{ "{ " LISTEN ", \"timers\": { \"min_se\": 1 } }",
 	  "timers.min_se: line 1 col" },
+	{ "{ " LISTEN ", \"timers\": { \"udp_read_window_us\": 100001 } }",
+	  "timers.udp_read_window_us: line 1 col" },
 	/* "answer" is for a re-INVITE, not for the INVITE of a new call */
 	{ "{ " LISTEN ", \"routes\": [ { \"reject\": 404, \"methods\": "
 	  "{ \"INVITE\": \"answer\" } } ] }",
@@ -272,7 +274,7 @@ static void test_settings(void **state)
 		" \"timers\": { \"t1\": 100, \"t2\": 200, \"t4\": 300, "
 		"\"trying\": 0, \"ring_timeout\": 7000, \"drain\": 9, "
 		"\"reinvite_timeout\": 1000, \"session_expires\": 0, "
-		"\"min_se\": 2 },"
+		"\"min_se\": 2, \"udp_read_window_us\": 0 },"
 		" \"limits\": { \"max_message_size\": 4096, \"max_headers\": "
 		"20, \"max_header_length\": 300, \"max_calls\": 5, "
 		"\"max_transactions\": 2000, \"calls_per_second\": 7 },"
@@ -297,6 +299,7 @@ static void test_settings(void **state)
 	assert_int_equal(s->reinvite_timeout, 1000);
 	assert_int_equal(s->session_expires, 0);
 	assert_int_equal(s->min_se, 2);
+	assert_int_equal(s->udp_read_window_us, 0);
 	assert_int_equal(s->limits.max_msg_size, 4096);
 	assert_int_equal(s->limits.max_headers, 20);
 	assert_int_equal(s->limits.max_header_len, 300);
@@ -310,6 +313,14 @@ static void test_settings(void **state)
 	assert_ptr_equal(policy_ref(p), p);
 	assert_null(policy_unref(p));
 	assert_int_equal(s->t1, 100);
+	assert_null(policy_unref(p));
+	/* what a file that says nothing gets */
+	assert_int_equal(compile_text(&p, "{ " LISTEN " }", NULL, NULL), 0);
+	s = policy_settings(p);
+	assert_int_equal(s->t1, 500);
+	assert_int_equal(s->session_expires, 1800);
+	assert_int_equal(s->min_se, 90);
+	assert_int_equal(s->udp_read_window_us, 2000);
 	assert_null(policy_unref(p));
 }
 

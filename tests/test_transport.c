@@ -350,7 +350,7 @@ static void test_udp_recv(void **state)
 }
 
 /* Datagrams queued before duet reads: recvmmsg takes them in batches of
- * TP_UDP_BATCH (8, 8, then a short 4 that ends the read), in order, each
+ * TP_UDP_BATCH (16, then a short 4 that ends the read), in order, each
  * with its own source. */
 static void test_udp_batch(void **state)
 {
@@ -389,10 +389,10 @@ static void test_udp_batch(void **state)
 	fx_done(&f);
 }
 
-/* Answers sent while a batch of datagrams is handled leave together at
- * its end (sendmmsg): 20 requests queued, three answers each (more than
- * one sendmmsg holds per batch of 8), all 60 arrive in order and are
- * counted once each. */
+/* Answers sent while datagrams are handled leave together when the read
+ * is done (sendmmsg): 20 requests queued, three answers each (more than
+ * one sendmmsg holds), all 60 arrive in order and are counted once
+ * each. */
 static void test_udp_batch_replies(void **state)
 {
 	struct fx f;
@@ -431,9 +431,72 @@ static void test_udp_batch_replies(void **state)
 	assert_true(recv(fd, got, sizeof(got), MSG_DONTWAIT) < 0);
 	assert_int_equal(stats(&f.a).tx_msgs, 60);
 	assert_int_equal(stats(&f.a).tx_errors, 0);
-	/* reads of 8, 8 and 4 make 24, 24 and 12 answers: 16 + 8 twice,
-	 * then 12 */
-	assert_int_equal(stats(&f.a).tx_batches, 5);
+	/* 60 answers: three full sendmmsg of TP_SEND_BATCH (16), then the
+	 * last 12 when the read is done */
+	assert_int_equal(stats(&f.a).tx_batches, 4);
+	close(fd);
+	fx_done(&f);
+}
+
+static void send_options(int fd, const struct tp_addr *to, const char *cid)
+{
+	char text[512];
+	size_t n;
+
+	snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
+	n = test_crlf(text, wbuf, sizeof(wbuf));
+	assert_int_equal(
+		sendto(fd, wbuf, n, 0, (struct sockaddr *)&to->ss, to->len),
+		(ssize_t)n);
+}
+
+/*
+ * The UDP read window (transport_config.udp_window_us). A datagram after
+ * a quiet spell is read at its own wakeup. A second wakeup within the
+ * window turns readability off: what arrives next is read once per
+ * window (the wakeup count stays), in order. An empty window turns it
+ * back on, and the next datagram is again read at its own wakeup.
+ */
+static void test_udp_read_window(void **state)
+{
+	struct transport_config cfg;
+	struct fx f;
+	struct tp_addr l, self;
+	struct transport_stats st;
+	int fd;
+
+	(void)state;
+	transport_config_default(&cfg);
+	assert_int_equal(cfg.udp_window_us, 0); /* off unless asked */
+	cfg.udp_window_us = 400000; /* long: no wait here comes close */
+	fx_init(&f, &cfg);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
+	send_options(fd, &l, "win1");
+	RUN_UNTIL(&f, f.a.n_recv == 1);
+	send_options(fd, &l, "win2");
+	RUN_UNTIL(&f, f.a.n_recv == 2);
+	st = stats(&f.a);
+	assert_int_equal(st.udp_wakeups, 2);
+	assert_int_equal(st.udp_windows, 0);
+	/* two wakeups within a window: the next datagrams wait for it */
+	send_options(fd, &l, "win3");
+	send_options(fd, &l, "win4");
+	RUN_UNTIL(&f, f.a.n_recv == 4);
+	st = stats(&f.a);
+	assert_int_equal(st.udp_wakeups, 2);
+	assert_int_equal(st.udp_windows, 1);
+	assert_string_equal(f.a.call_ids[2], "win3");
+	assert_string_equal(f.a.call_ids[3], "win4");
+	/* the next window is empty: reading at each arrival again */
+	RUN_UNTIL(&f, stats(&f.a).udp_windows == 2);
+	send_options(fd, &l, "win5");
+	RUN_UNTIL(&f, f.a.n_recv == 5);
+	st = stats(&f.a);
+	assert_int_equal(st.udp_wakeups, 3);
+	assert_int_equal(st.udp_windows, 2);
+	assert_int_equal(st.rx_msgs, 5);
+	assert_string_equal(f.a.call_ids[4], "win5");
 	close(fd);
 	fx_done(&f);
 }
@@ -1361,6 +1424,7 @@ int main(void)
 		LEAK_TEST(test_udp_recv),
 		LEAK_TEST(test_udp_batch),
 		LEAK_TEST(test_udp_batch_replies),
+		LEAK_TEST(test_udp_read_window),
 		LEAK_TEST(test_udp_send),
 		LEAK_TEST(test_udp_bad),
 		LEAK_TEST(test_tcp_one),

@@ -50,8 +50,9 @@ struct policy_settings {
 	uint32_t t1, t2, t4, trying, ring_timeout, drain;
 	uint32_t reinvite_timeout; /* ms: a relayed re-INVITE's Timer C */
 	/* session timers (RFC 4028), seconds */
-	uint32_t session_expires; /* duet's interval; 0: none of its own */
-	uint32_t min_se;	  /* the shortest interval duet accepts */
+	uint32_t session_expires;    /* duet's interval; 0: none of its own */
+	uint32_t min_se;	     /* the shortest interval duet accepts */
+	uint32_t udp_read_window_us; /* transport_config.udp_window_us */
 };
 
 /** Where a request came from. */
