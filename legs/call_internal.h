@@ -221,7 +221,7 @@ struct call {
 	/* A leg: duet is the UAS */
 	struct sip_msg *a_invite;
 	struct tp_source a_src; /* conn referenced */
-	char a_tag[LEG_IDENT_MAX];
+	char a_tag[LEG_TAG_MAX];
 
 	/* B leg: duet is the UAC */
 	struct sip_msg *b_invite;

@@ -62,7 +62,7 @@ static size_t body(struct leg_ident *g, char *out)
 	return n;
 }
 
-size_t leg_ident_tag(struct leg_ident *g, char out[LEG_IDENT_MAX])
+size_t leg_ident_tag(struct leg_ident *g, char out[LEG_TAG_MAX])
 {
 	return body(g, out);
 }

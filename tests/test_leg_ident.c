@@ -10,7 +10,8 @@
 static bool all_token(const char *s)
 {
 	for (; *s; s++) {
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
+			    "YZ"
 			    "0123456789-.!%*_+`'~",
 			    *s))
 			return false;
@@ -43,6 +44,17 @@ static void test_unique_tokens(void **state)
 	for (int i = 1; i < N; i++)
 		assert_string_not_equal(tags[i - 1], tags[i]);
 	free(tags);
+	/* the longest tag there can be (a call keeps LEG_TAG_MAX bytes):
+	 * the counter at its last value, eleven base-62 digits */
+	{
+		char t[LEG_TAG_MAX + 16];
+
+		memset(t, 'x', sizeof(t));
+		g.counter = UINT64_MAX - 1;
+		assert_int_equal(leg_ident_tag(&g, t), 25);
+		assert_int_equal(strlen(t), 25);
+		assert_true(25 < LEG_TAG_MAX);
+	}
 }
 
 static void test_branch_and_call_id(void **state)

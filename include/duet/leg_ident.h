@@ -18,6 +18,10 @@
 
 /* Room for the longest identifier plus its NUL. */
 #define LEG_IDENT_MAX 48
+/* Room for the longest tag plus its NUL: the mark (2), the worker (1), 11
+ * random digits and at most 11 for a 64-bit counter, all base 62: 26, a
+ * held call keeps one, so rounded to 32 rather than LEG_IDENT_MAX. */
+#define LEG_TAG_MAX 32
 
 struct leg_ident {
 	uint64_t state[2]; /* xorshift128+ */
@@ -32,7 +36,7 @@ struct leg_ident {
 int leg_ident_init(struct leg_ident *g, uint8_t worker, uint64_t seed);
 
 /** A new tag: token characters only. Returns its length. */
-size_t leg_ident_tag(struct leg_ident *g, char out[LEG_IDENT_MAX]);
+size_t leg_ident_tag(struct leg_ident *g, char out[LEG_TAG_MAX]);
 
 /** A new Call-ID "<random>@<host>" (host may be empty). Returns length,
  * or 0 when host does not fit. */
