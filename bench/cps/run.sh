@@ -25,7 +25,11 @@
 # 3. CPU per call: utime+stime of the target (every Kamailio process) from
 #    /proc/PID/stat across the CPS_REF_RATE step plus CPS_DRAIN_SECONDS after
 #    it, so the timers that end the calls' transactions fire inside the
-#    window, divided by the calls completed.
+#    window, divided by the calls completed. The step starts
+#    CPS_DRAIN_SECONDS after the step before it ended, so that the window
+#    holds the work of its own calls only: the earlier steps' transactions
+#    (lingering up to 64*T1 on UDP in duet, RFC 6026; about 5 s in
+#    Kamailio) end before it opens, not inside it.
 # 4. Memory per call held open: a fresh target, CPS_HOLD calls set up (at
 #    CPS_HOLD_RATE, or the target's ladder rate if lower) and held until
 #    their transactions are gone; resident memory (duet: VmRSS; Kamailio:
@@ -40,7 +44,7 @@
 # Kamailio's, at most 2 KiB resident per call held open. A FAIL is printed,
 # not returned: this is a benchmark, not a test (exit 1 only when it cannot
 # run at all). Everything binds 127.0.0.1 on free ports picked at start;
-# every process started here is killed on exit. About 11 minutes.
+# every process started here is killed on exit. About 13 minutes.
 #
 # Environment: CPS_STEPS (default "250 500 1000 2000 3000 4000 6000 8000"),
 # CPS_STEP_SECONDS (10), CPS_SUSTAIN_SECONDS (40), CPS_CALL_MS (1000),
@@ -413,11 +417,15 @@ ladder() {
 	clean_rates[$kind]=
 	for rate in $steps; do
 		drain=0
-		[ "$rate" = "$ref_rate" ] && [ -n "$tgt_pid" ] && drain=$drain_s
+		if [ "$rate" = "$ref_rate" ] && [ -n "$tgt_pid" ]; then
+			drain=$drain_s
+			# quiet before the CPU window too (3. above)
+			[ "$rate" = "${steps%% *}" ] || nap "$drain_s"
+		fi
 		run_step "$kind" ladder "$rate" "$step_s" "$drain"
 		if [ "$rate" = "$ref_rate" ] && [ -n "$tgt_pid" ]; then
 			cpu_us[$kind]=$step_cpu
-			cpu_note[$kind]="at $rate cps over ${step_s} s + ${drain} s"
+			cpu_note[$kind]="at $rate cps over ${step_s} s + ${drain} s, after ${drain} s quiet"
 			[ "$step_verdict" = clean ] || cpu_note[$kind]+=" (step $step_verdict)"
 		fi
 		[ "$step_verdict" = clean ] || break
