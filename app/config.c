@@ -20,6 +20,18 @@ int config_load(struct duet_config *cfg, const char *path, FILE *errs)
 	return 0;
 }
 
+void config_calls(struct calls_config *cc, const struct policy_settings *s)
+{
+	calls_config_default(cc);
+	cc->t1 = s->t1;
+	cc->t2 = s->t2;
+	cc->ring_timeout_ms = s->ring_timeout;
+	cc->max_calls = s->max_calls;
+	cc->reinvite_timeout_ms = s->reinvite_timeout;
+	cc->session_expires = s->session_expires;
+	cc->min_se = s->min_se;
+}
+
 void config_clear(struct duet_config *cfg)
 {
 	cfg->policy = policy_unref(cfg->policy);

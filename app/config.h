@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "duet/call.h"
 #include "duet/policy.h"
 
 struct duet_config {
@@ -27,5 +28,9 @@ struct duet_config {
 int config_load(struct duet_config *cfg, const char *path, FILE *errs);
 
 void config_clear(struct duet_config *cfg);
+
+/** The call layer's settings from the file's (its defaults for the rest):
+ * the daemon's, and those of `duet route`'s dry run. */
+void config_calls(struct calls_config *cc, const struct policy_settings *s);
 
 #endif

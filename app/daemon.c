@@ -417,19 +417,6 @@ static struct policy_bucket *route_buckets(struct policy *p, uint64_t now)
 	return b;
 }
 
-static void calls_config_of(struct calls_config *cc,
-			    const struct policy_settings *s)
-{
-	calls_config_default(cc);
-	cc->t1 = s->t1;
-	cc->t2 = s->t2;
-	cc->ring_timeout_ms = s->ring_timeout;
-	cc->max_calls = s->max_calls;
-	cc->reinvite_timeout_ms = s->reinvite_timeout;
-	cc->session_expires = s->session_expires;
-	cc->min_se = s->min_se;
-}
-
 /* Log the compiler's report, one line per error or warning. */
 static void log_report(const char *text, bool errors)
 {
@@ -502,7 +489,7 @@ static void reload(struct daemon *d)
 	free(d->route_cps);
 	d->route_cps = rb;
 	policy_bucket_init(&d->cps, s->calls_per_second, 0, now);
-	calls_config_of(&cc, s);
+	config_calls(&cc, s);
 	cc.t1 = old->t1; /* the transaction layer's */
 	cc.t2 = old->t2;
 	calls_set_config(d->calls, &cc);
@@ -608,7 +595,7 @@ int daemon_run(const struct duet_config *cfg)
 	};
 	if (s->max_transactions)
 		xcfg.max_transactions = s->max_transactions;
-	calls_config_of(&ccfg, s);
+	config_calls(&ccfg, s);
 	wheel_timer_init(&d.drain_timer, on_drain_over, &d);
 	wheel_timer_init(&d.trim_timer, on_trim, &d);
 	signal(SIGPIPE, SIG_IGN);

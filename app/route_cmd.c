@@ -15,6 +15,8 @@
  */
 #include "route_cmd.h"
 
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,10 +196,12 @@ static int dry_run(FILE *out, FILE *err, struct policy *p, struct sip_msg *req,
 	if (d.target_count) {
 		struct tp_addr local =
 			local_for(policy_settings(p), d.targets[0].uri);
+		struct calls_config cc;
 		char *msg = NULL;
 		size_t len = 0;
 
-		rc = calls_dry_run_b_invite(&d, req, &src, &local, seed, 0,
+		config_calls(&cc, policy_settings(p));
+		rc = calls_dry_run_b_invite(&d, &cc, req, &src, &local, seed, 0,
 					    &msg, &len);
 		if (rc) {
 			fprintf(out, "B-leg INVITE to target 1: none: %s\n",

@@ -458,6 +458,7 @@ void call_hunt_clear(struct call *call)
 /* ---- the dry run --------------------------------------------------------- */
 
 int calls_dry_run_b_invite(const struct policy_decision *d,
+			   const struct calls_config *cfg,
 			   struct sip_msg *invite, const struct tp_source *src,
 			   const struct tp_addr *local, uint64_t seed,
 			   size_t target, char **out, size_t *len)
@@ -496,7 +497,10 @@ int calls_dry_run_b_invite(const struct policy_decision *d,
 	c->env.ident = &ident;
 	c->dry = true;
 	c->dry_local = *local;
-	calls_config_default(&c->cfg);
+	if (cfg)
+		c->cfg = *cfg;
+	else
+		calls_config_default(&c->cfg);
 	call->owner = c;
 	call->id = 1;
 	call->a_invite = invite;

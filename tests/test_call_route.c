@@ -81,7 +81,7 @@ static int build(struct built *b, const char *routes, const char *user,
 	assert_int_equal(tp_addr_set(&local, SLICE_LIT("192.0.2.1"), 5060), 0);
 	policy_decision_init(&b->d);
 	assert_int_equal(policy_decide(b->p, b->req, &ps, &b->d), 0);
-	err = calls_dry_run_b_invite(&b->d, b->req, &src, &local, seed, 0,
+	err = calls_dry_run_b_invite(&b->d, NULL, b->req, &src, &local, seed, 0,
 				     &text, &len);
 	if (!err) {
 		assert_int_equal(sip_msg_parse(&b->out, text, len,
@@ -208,8 +208,8 @@ static void test_host_name_and_errors(void **state)
 	assert_slice(b.out->vias[0].transport, "TCP");
 	/* no such target */
 	tp_addr_set(&local, SLICE_LIT("192.0.2.1"), 5060);
-	assert_int_equal(calls_dry_run_b_invite(&b.d, b.req, &src, &local, 1, 1,
-						&text, &len),
+	assert_int_equal(calls_dry_run_b_invite(&b.d, NULL, b.req, &src, &local,
+						1, 1, &text, &len),
 			 EINVAL);
 	done(&b);
 	/* a reject decision has no B leg */
@@ -247,8 +247,8 @@ static void test_out_of_memory(void **state)
 		int err;
 
 		duet_alloc_fail_nth(n);
-		err = calls_dry_run_b_invite(&b.d, b.req, &src, &local, 1, 0,
-					     &text, &len);
+		err = calls_dry_run_b_invite(&b.d, NULL, b.req, &src, &local, 1,
+					     0, &text, &len);
 		duet_alloc_fail_nth(0);
 		if (!err) {
 			struct sip_msg *m = NULL;

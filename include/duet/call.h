@@ -112,11 +112,13 @@ void calls_stats(const struct calls *c, struct calls_stats *out);
  * `target`, with the route's rewrites and header rules, without any
  * network: Via and Contact name local, identifiers (Call-ID, tags,
  * branch) come from a leg_ident seeded with seed (0: 1), so the output
- * is the same on every run. A host-name target is not resolved. Sets
- * *out (duet_free() it) and *len. 0, EINVAL (not a relay, no such
+ * is the same on every run. A host-name target is not resolved. cfg:
+ * the call layer's settings (session timer...), NULL for the defaults.
+ * Sets *out (duet_free() it) and *len. 0, EINVAL (not a relay, no such
  * target), ENOMEM, or the error that would refuse the target.
  */
 int calls_dry_run_b_invite(const struct policy_decision *d,
+			   const struct calls_config *cfg,
 			   struct sip_msg *invite, const struct tp_source *src,
 			   const struct tp_addr *local, uint64_t seed,
 			   size_t target, char **out, size_t *len);
