@@ -635,6 +635,7 @@ int daemon_run(const struct duet_config *cfg)
 	{
 		struct calls_stats cs;
 		struct txl_stats xs;
+		struct transport_stats ts;
 
 		calls_stats(d.calls, &cs);
 		txl_stats(d.txl, &xs);
@@ -650,6 +651,13 @@ int daemon_run(const struct duet_config *cfg)
 			 (unsigned long long)xs.timed_out,
 			 (unsigned long long)xs.retransmissions_sent,
 			 (unsigned long long)xs.retransmissions_absorbed);
+		transport_stats(d.tp, &ts);
+		LOG_INFO("stopped: udp: %llu datagrams in at %llu wakeups and "
+			 "%llu read windows, %llu sendmmsg",
+			 (unsigned long long)ts.rx_msgs,
+			 (unsigned long long)ts.udp_wakeups,
+			 (unsigned long long)ts.udp_windows,
+			 (unsigned long long)ts.tx_batches);
 	}
 	status = 0;
 out:
