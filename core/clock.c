@@ -4,13 +4,18 @@
 
 #include <time.h>
 
-static uint64_t monotonic_now(void *arg)
+uint64_t duet_clock_monotonic_us(void)
 {
 	struct timespec ts;
 
-	(void)arg;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t monotonic_now(void *arg)
+{
+	(void)arg;
+	return duet_clock_monotonic_us() / 1000u;
 }
 
 static const struct duet_clock monotonic = { .now_ms = monotonic_now };

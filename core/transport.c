@@ -17,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "duet/alloc.h"
+#include "duet/clock.h"
 #include "duet/err.h"
 
 /* Datagrams read per readable event before other events get a turn; the
@@ -465,16 +466,7 @@ static void udp_deliver(struct transport *t, const char *buf, size_t n,
 }
 
 /* Datagrams read; *drained: the socket had no more. */
-static int udp_read_batches(struct tp_listener *l, evutil_socket_t fd,
-			    bool *drained);
-
-static uint64_t monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static int udp_read_batches(struct tp_listener *l, bool *drained);
 
 /* Read what the socket holds, as one corked batch. */
 static int udp_read_corked(struct tp_listener *l, bool *drained)
@@ -483,7 +475,7 @@ static int udp_read_corked(struct tp_listener *l, bool *drained)
 	int n;
 
 	t->cork++;
-	n = udp_read_batches(l, l->fd, drained);
+	n = udp_read_batches(l, drained);
 	if (--t->cork == 0 && t->out_n)
 		tp_flush(t);
 	return n;
@@ -532,7 +524,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 	udp_read_corked(l, &drained);
 	if (!l->window)
 		return;
-	now = monotonic_us();
+	now = duet_clock_monotonic_us();
 	prev = l->last_wakeup_us;
 	l->last_wakeup_us = now;
 	if (drained && now - prev < t->cfg.udp_window_us &&
@@ -562,8 +554,7 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static int udp_read_batches(struct tp_listener *l, evutil_socket_t fd,
-			    bool *drained)
+static int udp_read_batches(struct tp_listener *l, bool *drained)
 {
 	struct transport *t = l->t;
 	size_t cap = t->cfg.limits.max_msg_size + 1;
@@ -596,7 +587,7 @@ static int udp_read_batches(struct tp_listener *l, evutil_socket_t fd,
 			};
 		/* MSG_TRUNC: msg_len is the datagram's real size, even if
 		 * larger than the buffer (udp_deliver refuses it) */
-		n = recvmmsg(fd, mm, TP_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC,
+		n = recvmmsg(l->fd, mm, TP_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC,
 			     NULL);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -77,6 +77,16 @@ static void ring_move(struct wheel_timer *from, struct wheel_timer *to)
 	ring_init(from);
 }
 
+static inline void used_set(struct wheel *w, unsigned level, unsigned idx)
+{
+	w->used[level][idx / 64] |= 1ull << (idx % 64);
+}
+
+static inline void used_clear(struct wheel *w, unsigned level, unsigned idx)
+{
+	w->used[level][idx / 64] &= ~(1ull << (idx % 64));
+}
+
 static void place(struct wheel *w, struct wheel_timer *t)
 {
 	uint64_t exp = t->expires < w->cur ? w->cur : t->expires;
@@ -97,7 +107,7 @@ static void place(struct wheel *w, struct wheel_timer *t)
 				 (LN_SIZE - 1));
 	}
 	ring_push(&w->slot[level][idx], t);
-	w->used[level][idx / 64] |= 1ull << (idx % 64);
+	used_set(w, level, idx);
 }
 
 static void rearm(struct wheel *w);
@@ -157,13 +167,12 @@ void wheel_free(struct wheel *w)
 static bool clear_if_last(struct wheel *w, const struct wheel_timer *t)
 {
 	uintptr_t off = (uintptr_t)t->next - (uintptr_t)&w->slot[0][0];
-	size_t flat, idx;
+	size_t flat;
 
 	if (off >= sizeof(w->slot))
 		return false; /* the firing ring */
 	flat = off / sizeof(w->slot[0][0]);
-	idx = flat % L0_SIZE;
-	w->used[flat / L0_SIZE][idx / 64] &= ~(1ull << (idx % 64));
+	used_clear(w, (unsigned)(flat / L0_SIZE), (unsigned)(flat % L0_SIZE));
 	return true;
 }
 
@@ -177,6 +186,17 @@ bool wheel_timer_armed(const struct wheel_timer *t)
 	return t->wheel != NULL;
 }
 
+/* Take an armed t out of its wheel; true when that emptied a slot. */
+static bool detach(struct wheel *w, struct wheel_timer *t)
+{
+	bool cleared = t->next == t->prev && clear_if_last(w, t);
+
+	ring_unlink(t);
+	t->wheel = NULL;
+	w->count--;
+	return cleared;
+}
+
 void wheel_timer_cancel(struct wheel_timer *t)
 {
 	struct wheel *w = t->wheel;
@@ -184,12 +204,10 @@ void wheel_timer_cancel(struct wheel_timer *t)
 
 	if (!w)
 		return;
-	cleared = t->next == t->prev && clear_if_last(w, t);
-	ring_unlink(t);
-	t->wheel = NULL;
+	cleared = detach(w, t);
 	/* the last one: drop the libevent timer, so that it does not keep
 	 * the loop alive until the cancelled timer's wakeup */
-	if (--w->count == 0 && w->ev && w->armed_at != UINT64_MAX) {
+	if (w->count == 0 && w->ev && w->armed_at != UINT64_MAX) {
 		event_del(w->ev);
 		w->armed_at = UINT64_MAX;
 	} else if (cleared && !w->running && w->armed_at != UINT64_MAX &&
@@ -202,14 +220,19 @@ void wheel_timer_start(struct wheel *w, struct wheel_timer *t,
 		       uint64_t delay_ms)
 {
 	uint64_t now = duet_clock_now(w->clock);
+	bool emptied = false; /* the restart emptied a slot */
 
-	wheel_timer_cancel(t);
+	if (t->wheel == w)
+		emptied = detach(w, t);
+	else
+		wheel_timer_cancel(t);
 	/* saturate: a huge delay means "never", not "in the past" */
 	t->expires = delay_ms > UINT64_MAX - now ? UINT64_MAX : now + delay_ms;
 	t->wheel = w;
 	w->count++;
 	place(w, t);
-	if (t->expires < w->armed_at)
+	/* one rearm per restart, not one in the cancel and one here */
+	if (t->expires < w->armed_at || (emptied && !w->running))
 		rearm(w);
 }
 
@@ -242,7 +265,7 @@ static void cascade(struct wheel *w, unsigned level, unsigned idx)
 	struct wheel_timer tmp;
 
 	ring_move(&w->slot[level][idx], &tmp);
-	w->used[level][idx / 64] &= ~(1ull << (idx % 64));
+	used_clear(w, level, idx);
 	while (!ring_empty(&tmp)) {
 		struct wheel_timer *t = tmp.next;
 
@@ -277,7 +300,7 @@ static void fire_slot(struct wheel *w)
 	uint64_t tick = w->cur;
 	unsigned idx = (unsigned)(tick & (L0_SIZE - 1));
 
-	w->used[0][idx / 64] &= ~(1ull << (idx % 64));
+	used_clear(w, 0, idx);
 	w->cur = tick + 1;
 	if (ring_empty(&w->slot[0][idx]))
 		return;

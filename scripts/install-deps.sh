@@ -3,7 +3,7 @@
 # Install the Debian packages duet needs, only those missing.
 #   scripts/install-deps.sh [build|test|bench]   (default: build)
 # build: compiler, cmake, libevent, jansson, cmocka, pkg-config
-# test:  build + SIPp, clang with libFuzzer, valgrind, python3
+# test:  build + SIPp, clang with libFuzzer, valgrind, python3, iproute2 (ss)
 # bench: test + libosip2 (the parser reference)
 set -euo pipefail
 
@@ -12,7 +12,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libjansson-dev libcmocka-dev
 case "$profile" in
 build) ;;
 test) pkgs+=(sip-tester clang libclang-rt-14-dev valgrind python3 iproute2) ;;
-bench) pkgs+=(sip-tester clang libclang-rt-14-dev valgrind python3 libosip2-dev) ;;
+bench) pkgs+=(sip-tester clang libclang-rt-14-dev valgrind python3 iproute2 libosip2-dev) ;;
 *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 

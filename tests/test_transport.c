@@ -319,6 +319,20 @@ static size_t read_to_eof(struct fx *f, int fd, char *buf, size_t cap)
 
 /* ---- UDP ----------------------------------------------------------------*/
 
+/* An OPTIONS with Call-ID cid, as one datagram to `to`; its size. */
+static size_t send_options(int fd, const struct tp_addr *to, const char *cid)
+{
+	char text[512];
+	size_t n;
+
+	snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
+	n = test_crlf(text, wbuf, sizeof(wbuf));
+	assert_int_equal(
+		sendto(fd, wbuf, n, 0, (struct sockaddr *)&to->ss, to->len),
+		(ssize_t)n);
+	return n;
+}
+
 static void test_udp_recv(void **state)
 {
 	struct fx f;
@@ -356,8 +370,8 @@ static void test_udp_batch(void **state)
 {
 	struct fx f;
 	struct tp_addr l, self;
-	char cid[16], last[64], text[512];
-	size_t n, total = 0;
+	char cid[16], last[64];
+	size_t total = 0;
 	int fd;
 
 	(void)state;
@@ -366,13 +380,7 @@ static void test_udp_batch(void **state)
 	fd = raw_socket(SOCK_DGRAM, "127.0.0.1", &self);
 	for (int i = 0; i < 20; i++) {
 		snprintf(cid, sizeof(cid), "udpb%d", i);
-		/* OPTIONS("...") with a Call-ID made at run time */
-		snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
-		n = test_crlf(text, wbuf, sizeof(wbuf));
-		assert_int_equal(
-			sendto(fd, wbuf, n, 0, (struct sockaddr *)&l.ss, l.len),
-			(ssize_t)n);
-		total += n;
+		total += send_options(fd, &l, cid);
 	}
 	RUN_UNTIL(&f, f.a.n_recv == 20);
 	assert_int_equal(f.a.n_recv, 20);
@@ -397,8 +405,7 @@ static void test_udp_batch_replies(void **state)
 {
 	struct fx f;
 	struct tp_addr l, self;
-	char text[512], want[80], got[128];
-	size_t n;
+	char want[80], got[128];
 	int fd;
 
 	(void)state;
@@ -410,11 +417,7 @@ static void test_udp_batch_replies(void **state)
 		char cid[16];
 
 		snprintf(cid, sizeof(cid), "udpr%d", i);
-		snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
-		n = test_crlf(text, wbuf, sizeof(wbuf));
-		assert_int_equal(
-			sendto(fd, wbuf, n, 0, (struct sockaddr *)&l.ss, l.len),
-			(ssize_t)n);
+		send_options(fd, &l, cid);
 	}
 	RUN_UNTIL(&f, f.a.n_recv == 20);
 	for (int i = 0; i < 20; i++) {
@@ -436,18 +439,6 @@ static void test_udp_batch_replies(void **state)
 	assert_int_equal(stats(&f.a).tx_batches, 4);
 	close(fd);
 	fx_done(&f);
-}
-
-static void send_options(int fd, const struct tp_addr *to, const char *cid)
-{
-	char text[512];
-	size_t n;
-
-	snprintf(text, sizeof(text), OPTIONS("%s"), cid, cid);
-	n = test_crlf(text, wbuf, sizeof(wbuf));
-	assert_int_equal(
-		sendto(fd, wbuf, n, 0, (struct sockaddr *)&to->ss, to->len),
-		(ssize_t)n);
 }
 
 /*

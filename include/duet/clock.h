@@ -18,6 +18,10 @@ struct duet_clock {
 /** The system's monotonic clock (CLOCK_MONOTONIC). */
 const struct duet_clock *duet_clock_monotonic(void);
 
+/** CLOCK_MONOTONIC in microseconds, for what a millisecond cannot time
+ * (the transport's UDP read window). */
+uint64_t duet_clock_monotonic_us(void);
+
 /** A clock that only moves when told to: tests embed one. */
 struct manual_clock {
 	struct duet_clock clock; /* pass &mc.clock where a clock is wanted */
