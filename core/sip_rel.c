@@ -9,8 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
-/* RFC 3262 §7.1: response-num = 1*DIGIT, 1 .. 2**31 - 1 */
-#define RSEQ_MAX 2147483647u
+/* RFC 3262 §3: the first RSeq is at most 2**31 - 1, later ones count up
+ * by one to at most 2**32 - 1 */
+#define RSEQ_MAX 4294967295u
+/* RFC 3261 §8.1.1.5: a CSeq number is less than 2**31 */
+#define CSEQ_MAX 2147483647u
 
 static bool is_lws(char c)
 {
@@ -53,7 +56,7 @@ int sip_rack_parse(struct slice v, struct sip_rack *out)
 	struct sip_rack r;
 
 	if (!a.len || !b.len || !m.len || slice_trim(rest).len ||
-	    sip_rseq_parse(a, &r.rseq) || slice_to_u32(b, RSEQ_MAX, &r.cseq))
+	    sip_rseq_parse(a, &r.rseq) || slice_to_u32(b, CSEQ_MAX, &r.cseq))
 		return EBADMSG;
 	r.method = m;
 	*out = r;
@@ -62,24 +65,22 @@ int sip_rack_parse(struct slice v, struct sip_rack *out)
 
 bool sip_option_in(struct slice list, struct slice tag)
 {
-	while (list.len) {
-		size_t k = slice_find(list, ',');
-		struct slice one = slice_trim(slice_sub(list, 0, k));
+	struct slice one;
 
-		if (one.len && slice_caseeq(one, tag))
+	for (size_t pos = 0; sip_hdr_next_value(list, &pos, &one, NULL);)
+		if (slice_caseeq(one, tag))
 			return true;
-		list = k < list.len ? slice_sub(list, k + 1, list.len - k - 1)
-				    : slice_make(list.p + list.len, 0);
-	}
 	return false;
 }
 
 bool sip_msg_has_option(const struct sip_msg *m, enum sip_hdr_id id,
 			const char *tag)
 {
+	struct slice t = slice_cstr(tag);
+
 	for (const struct sip_hdr *h = sip_msg_hdr(m, id); h;
 	     h = sip_msg_hdr_next(m, h))
-		if (sip_option_in(h->value, slice_cstr(tag)))
+		if (sip_option_in(h->value, t))
 			return true;
 	return false;
 }

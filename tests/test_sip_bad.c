@@ -125,9 +125,10 @@ static void test_dropped(void **state)
 		"INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\n"
 		"From: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: r\n"
 		"i: s\nCSeq: 1 INVITE\n\n",
-		/* a folded To */
+		/* a folded To (a value on both lines, so only the folding
+		 * refuses it) */
 		"INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\n"
-		"From: <sip:a@h>;tag=1\nTo:\n <sip:b@h>\nCall-ID: r\n"
+		"From: <sip:a@h>;tag=1\nTo: <sip:b@h>\n ;x=y\nCall-ID: r\n"
 		"CSeq: 1 INVITE\n\n",
 		/* a control character in From */
 		"INVITE sip:b@h SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\n"

@@ -41,10 +41,10 @@ static void expect_bad(const char *msg, const char *why_expected)
 		assert_string_equal(why, why_expected);
 }
 
-#define HDRS                                                                 \
-	"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776\n"              \
-	"From: Alice <sip:alice@example.com>;tag=1928301774\n"               \
-	"To: Bob <sip:bob@example.org>\n"                                    \
+#define HDRS                                                                   \
+	"Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776\n"                \
+	"From: Alice <sip:alice@example.com>;tag=1928301774\n"                 \
+	"To: Bob <sip:bob@example.org>\n"                                      \
 	"Call-ID: a84b4c76e66710@pc33.example.com\n"
 
 static void test_request_basic(void **state)
@@ -115,8 +115,7 @@ static void test_start_line_errors(void **state)
 	(void)state;
 	expect_bad("INVITE  sip:b@x SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n",
 		   "bad request line");
-	expect_bad(" INVITE sip:b@x SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n",
-		   NULL);
+	expect_bad(" INVITE sip:b@x SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n", NULL);
 	expect_bad("INVITE sip:b@x SIP/2.0 \n" HDRS "CSeq: 1 INVITE\n\n",
 		   "bad request line");
 	expect_bad("INVITE <sip:b@x> SIP/2.0\n" HDRS "CSeq: 1 INVITE\n\n",
@@ -139,7 +138,8 @@ static void test_unusual_valid_start(void **state)
 	struct sip_msg *m;
 
 	/* an extension method and an unknown version are for the TU */
-	m = parse_ok("NEWMETHOD sip:b@x SIP/7.0\n" HDRS "CSeq: 9 NEWMETHOD\n\n");
+	m = parse_ok("NEWMETHOD sip:b@x SIP/7.0\n" HDRS
+		     "CSeq: 9 NEWMETHOD\n\n");
 	assert_int_equal(m->method, SIP_METHOD_OTHER);
 	assert_slice(m->method_text, "NEWMETHOD");
 	assert_slice(m->version, "SIP/7.0");
@@ -197,19 +197,19 @@ static void test_via_errors(void **state)
 {
 	(void)state;
 	static const char *const bad_vias[] = {
-		"SIP/2.0/UDP",                       /* no sent-by */
-		"SIP/3.0/UDP h",                     /* version */
-		"HTTP/2.0/UDP h",                    /* protocol */
-		"SIP/2.0/UDP h:0",                   /* port 0 */
-		"SIP/2.0/UDP h:65536",               /* port range */
-		"SIP/2.0/UDP 2001:db8::1",           /* IPv6 without [] */
-		"SIP/2.0/UDP h;branch",              /* branch without value */
-		"SIP/2.0/UDP h;received=host.name",  /* received not an IP */
-		"SIP/2.0/UDP h;rport=abc",           /* rport */
-		"SIP/2.0/UDP h;ttl=256",             /* ttl range */
-		"SIP/2.0/UDP h;=x",                  /* empty param name */
-		"SIP/2.0/UDP h junk",                /* trailing text */
-		"SIP/2.0/UDP 300.1.1.1",             /* bad IPv4 */
+		"SIP/2.0/UDP",			    /* no sent-by */
+		"SIP/3.0/UDP h",		    /* version */
+		"HTTP/2.0/UDP h",		    /* protocol */
+		"SIP/2.0/UDP h:0",		    /* port 0 */
+		"SIP/2.0/UDP h:65536",		    /* port range */
+		"SIP/2.0/UDP 2001:db8::1",	    /* IPv6 without [] */
+		"SIP/2.0/UDP h;branch",		    /* branch without value */
+		"SIP/2.0/UDP h;received=host.name", /* received not an IP */
+		"SIP/2.0/UDP h;rport=abc",	    /* rport */
+		"SIP/2.0/UDP h;ttl=256",	    /* ttl range */
+		"SIP/2.0/UDP h;=x",		    /* empty param name */
+		"SIP/2.0/UDP h junk",		    /* trailing text */
+		"SIP/2.0/UDP 300.1.1.1",	    /* bad IPv4 */
 	};
 	char msg[512];
 
@@ -258,14 +258,14 @@ static void test_addr_errors(void **state)
 {
 	(void)state;
 	static const char *const bad_froms[] = {
-		"\"Alice <sip:a@x>",        /* unbalanced quote */
-		"<sip:a@x",                 /* missing > */
-		"Al@ice <sip:a@x>",         /* special in unquoted name */
-		"\"Alice\" sip:a@x",        /* quoted name without <> */
-		"<sip:a@x>;tag",            /* tag without value */
-		"<sip:a@x> trailing",       /* junk after */
-		"sip:a@x <sip:b@x>",        /* addr-spec then junk */
-		"",                         /* empty */
+		"\"Alice <sip:a@x>",  /* unbalanced quote */
+		"<sip:a@x",	      /* missing > */
+		"Al@ice <sip:a@x>",   /* special in unquoted name */
+		"\"Alice\" sip:a@x",  /* quoted name without <> */
+		"<sip:a@x>;tag",      /* tag without value */
+		"<sip:a@x> trailing", /* junk after */
+		"sip:a@x <sip:b@x>",  /* addr-spec then junk */
+		"",		      /* empty */
 	};
 	char msg[512];
 
@@ -472,21 +472,34 @@ static void test_compact_forms(void **state)
 		const char *name;
 		enum sip_hdr_id id;
 	} forms[] = {
-		{ "i", SIP_HDR_CALL_ID },     { "m", SIP_HDR_CONTACT },
-		{ "f", SIP_HDR_FROM },        { "t", SIP_HDR_TO },
-		{ "v", SIP_HDR_VIA },         { "l", SIP_HDR_CONTENT_LENGTH },
-		{ "c", SIP_HDR_CONTENT_TYPE }, { "k", SIP_HDR_SUPPORTED },
-		{ "s", SIP_HDR_SUBJECT },     { "e", SIP_HDR_CONTENT_ENCODING },
-		{ "o", SIP_HDR_EVENT },       { "u", SIP_HDR_ALLOW_EVENTS },
-		{ "r", SIP_HDR_REFER_TO },    { "x", SIP_HDR_SESSION_EXPIRES },
-		{ "y", SIP_HDR_IDENTITY },    { "b", SIP_HDR_REFERRED_BY },
-		{ "a", SIP_HDR_ACCEPT_CONTACT }, { "j", SIP_HDR_REJECT_CONTACT },
+		{ "i", SIP_HDR_CALL_ID },
+		{ "m", SIP_HDR_CONTACT },
+		{ "f", SIP_HDR_FROM },
+		{ "t", SIP_HDR_TO },
+		{ "v", SIP_HDR_VIA },
+		{ "l", SIP_HDR_CONTENT_LENGTH },
+		{ "c", SIP_HDR_CONTENT_TYPE },
+		{ "k", SIP_HDR_SUPPORTED },
+		{ "s", SIP_HDR_SUBJECT },
+		{ "e", SIP_HDR_CONTENT_ENCODING },
+		{ "o", SIP_HDR_EVENT },
+		{ "u", SIP_HDR_ALLOW_EVENTS },
+		{ "r", SIP_HDR_REFER_TO },
+		{ "x", SIP_HDR_SESSION_EXPIRES },
+		{ "y", SIP_HDR_IDENTITY },
+		{ "b", SIP_HDR_REFERRED_BY },
+		{ "a", SIP_HDR_ACCEPT_CONTACT },
+		{ "j", SIP_HDR_REJECT_CONTACT },
 		{ "d", SIP_HDR_REQUEST_DISPOSITION },
-		{ "n", SIP_HDR_IDENTITY_INFO }, { "I", SIP_HDR_CALL_ID },
-		{ "CALL-id", SIP_HDR_CALL_ID }, { "cseq", SIP_HDR_CSEQ },
+		{ "n", SIP_HDR_IDENTITY_INFO },
+		{ "I", SIP_HDR_CALL_ID },
+		{ "CALL-id", SIP_HDR_CALL_ID },
+		{ "cseq", SIP_HDR_CSEQ },
 		{ "www-AUTHENTICATE", SIP_HDR_WWW_AUTHENTICATE },
-		{ "X-Unknown", SIP_HDR_OTHER }, { "z", SIP_HDR_OTHER },
-		{ "Vias", SIP_HDR_OTHER },    { "Vi", SIP_HDR_OTHER },
+		{ "X-Unknown", SIP_HDR_OTHER },
+		{ "z", SIP_HDR_OTHER },
+		{ "Vias", SIP_HDR_OTHER },
+		{ "Vi", SIP_HDR_OTHER },
 	};
 
 	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
@@ -521,8 +534,9 @@ static void test_framing_dgram(void **state)
 	/* no blank line at all */
 	expect_bad("BYE sip:b@x SIP/2.0\n" HDRS "CSeq: 1 BYE\n",
 		   "no end of header");
-	assert_int_equal(parse(&m, "BYE sip:b@x SIP/2.0\n" HDRS
-				   "CSeq: 1 BYE\nl: 99999999999\n\n",
+	assert_int_equal(parse(&m,
+			       "BYE sip:b@x SIP/2.0\n" HDRS
+			       "CSeq: 1 BYE\nl: 99999999999\n\n",
 			       SIP_FRAMING_DGRAM, &why),
 			 EBADMSG);
 }
@@ -540,9 +554,8 @@ static void test_framing_stream(void **state)
 	assert_int_equal(sip_stream_frame(text, n, NULL, &skip, &len, &why), 0);
 	assert_int_equal(skip, 4);
 	assert_int_equal(len, n - 4 - 7);
-	assert_int_equal(sip_msg_parse(&m, text, n, SIP_FRAMING_STREAM, NULL,
-				       &why),
-			 0);
+	assert_int_equal(
+		sip_msg_parse(&m, text, n, SIP_FRAMING_STREAM, NULL, &why), 0);
 	assert_slice(m->body, "abc");
 	assert_int_equal(m->len, len);
 	sip_msg_unref(m);
@@ -719,16 +732,18 @@ static void test_on_demand(void **state)
 	struct sip_via v;
 	const char *why = NULL;
 
-	assert_int_equal(sip_addr_parse(&a, SLICE_LIT("\"Carol\" <sip:c@x>;"
-						      "cause=302"),
+	assert_int_equal(sip_addr_parse(&a,
+					SLICE_LIT("\"Carol\" <sip:c@x>;"
+						  "cause=302"),
 					&why),
 			 0);
 	assert_slice(a.display, "Carol");
 	assert_slice(a.params, ";cause=302");
 	assert_int_equal(sip_addr_parse(&a, SLICE_LIT("<sip:c@x"), &why),
 			 EBADMSG);
-	assert_int_equal(sip_via_parse(&v, SLICE_LIT("SIP/2.0/WS x.invalid;"
-						     "branch=z9hG4bKq"),
+	assert_int_equal(sip_via_parse(&v,
+				       SLICE_LIT("SIP/2.0/WS x.invalid;"
+						 "branch=z9hG4bKq"),
 				       &why),
 			 0);
 	assert_slice(v.transport, "WS");
@@ -748,7 +763,11 @@ static void test_rseq_rack(void **state)
 	assert_int_equal(sip_rseq_parse(SLICE_LIT("2147483647"), &n), 0);
 	assert_int_equal(n, 2147483647u);
 	assert_int_equal(sip_rseq_parse(SLICE_LIT("0"), &n), EBADMSG);
-	assert_int_equal(sip_rseq_parse(SLICE_LIT("2147483648"), &n), EBADMSG);
+	/* later RSeqs count up past 2**31 - 1, to 2**32 - 1 (RFC 3262 §3) */
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("2147483648"), &n), 0);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("4294967295"), &n), 0);
+	assert_int_equal(n, 4294967295u);
+	assert_int_equal(sip_rseq_parse(SLICE_LIT("4294967296"), &n), EBADMSG);
 	assert_int_equal(sip_rseq_parse(SLICE_LIT(""), &n), EBADMSG);
 	assert_int_equal(sip_rseq_parse(SLICE_LIT("12a"), &n), EBADMSG);
 
@@ -851,14 +870,10 @@ static void test_option_tags(void **state)
 				     "Content-Length: 0\n\n");
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_HDR_SESSION_EXPIRES);
 
-	assert_true(
-		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "timer"));
-	assert_true(
-		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "path"));
-	assert_false(
-		sip_msg_has_option(m, SIP_HDR_REQUIRE, "timer"));
-	assert_false(
-		sip_msg_has_option(m, SIP_HDR_SUPPORTED, "time"));
+	assert_true(sip_msg_has_option(m, SIP_HDR_SUPPORTED, "timer"));
+	assert_true(sip_msg_has_option(m, SIP_HDR_SUPPORTED, "path"));
+	assert_false(sip_msg_has_option(m, SIP_HDR_REQUIRE, "timer"));
+	assert_false(sip_msg_has_option(m, SIP_HDR_SUPPORTED, "time"));
 	assert_non_null(h); /* the compact form "x" */
 	sip_msg_unref(m);
 }
