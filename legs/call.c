@@ -696,6 +696,10 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		call->b_provisional = true;
 	else
 		call->b_final = true;
+	/* a CANCEL that waited for the first provisional (§9.1) goes now,
+	 * whatever becomes of this response (a reliable one dropped...) */
+	if (call->cancel_pending && call->b_provisional && !call->b_final)
+		do_cancel_b(call);
 	if (resp->status == 100) {
 		ev = CEV_B_100;
 	} else if (resp->status < 200) {
@@ -719,8 +723,6 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		if (ev == CALL_EVENT_COUNT)
 			return;
 	}
-	if (call->cancel_pending && call->b_provisional && !call->b_final)
-		do_cancel_b(call);
 	call_event(call, ev, resp);
 }
 

@@ -81,12 +81,6 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 	return 0;
 }
 
-/* Does a header value contain the text t (case-insensitively)? */
-static enum policy_leg policy_leg_of(enum leg_side side)
-{
-	return side == LEG_A ? POLICY_LEG_A : POLICY_LEG_B;
-}
-
 /*
  * What crosses with a mid-call request or its response whatever the
  * header lists say (a route's deny-list or removals still take them out):

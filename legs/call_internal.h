@@ -371,9 +371,11 @@ int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
 int call_finish_parse(struct sip_writer *w, const struct sip_msg *body_from,
 		      struct sip_msg **out);
 
-/* call_build.c: for call_prack.c */
-int call_dialog_dest(const struct dialog *d, enum sip_proto dflt,
-		     struct tp_dest *out);
+/* The policy's name of a leg (the method map, header rules). */
+static inline enum policy_leg policy_leg_of(enum leg_side side)
+{
+	return side == LEG_A ? POLICY_LEG_A : POLICY_LEG_B;
+}
 
 /* call_prack.c: reliable provisionals and PRACK (RFC 3262), per leg or
  * relayed as the route's method map says */

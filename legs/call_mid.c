@@ -131,8 +131,7 @@ static uint16_t mid_check(struct call *call, enum leg_side from,
 	 * REFER (RFC 3515) is refused 403 unless the map relays it: a
 	 * transfer must not reach where the policy did not route */
 	mr = policy_method_action(call_policy(call), call_rule(call),
-				  from == LEG_A ? POLICY_LEG_A : POLICY_LEG_B,
-				  req->method, true);
+				  policy_leg_of(from), req->method, true);
 	if (mr.mode == POLICY_METHOD_REJECT ||
 	    (mr.mode == POLICY_METHOD_ANSWER && !offer))
 		return mr.code;

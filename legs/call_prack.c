@@ -277,6 +277,7 @@ bool prack_b_1xx(struct call *call, struct sip_msg *resp)
 		p->b_cseq = resp->cseq;
 		p->b_rseq = 0;
 		p->b_sdp_seen = p->b_offer_wait = false;
+		p->a_offer = 0; /* the caller's answer is to this attempt's */
 	}
 	/* §4: a retransmission (same RSeq) is discarded, not PRACKed
 	 * again; one that is not the next in order is not processed */
@@ -529,8 +530,7 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 	bool offer_answer;
 
 	mr = policy_method_action(call_policy(call), call_rule(call),
-				  from == LEG_A ? POLICY_LEG_A : POLICY_LEG_B,
-				  SIP_METHOD_PRACK, true);
+				  policy_leg_of(from), SIP_METHOD_PRACK, true);
 	if (mr.mode != POLICY_METHOD_PER_LEG)
 		return false; /* relayed or refused by call_mid.c */
 	if (!h || sip_rack_parse(h->value, &rack)) {

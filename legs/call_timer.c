@@ -602,8 +602,7 @@ bool call_timer_mid_request(struct call *call, enum leg_side from,
 	if (call->state != CALL_READY)
 		return false;
 	mr = policy_method_action(call_policy(call), call_rule(call),
-				  from == LEG_A ? POLICY_LEG_A : POLICY_LEG_B,
-				  req->method, true);
+				  policy_leg_of(from), req->method, true);
 	answer = req->method == SIP_METHOD_INVITE &&
 		 mr.mode == POLICY_METHOD_ANSWER;
 	refresh = req->body.len ? same_session(call, from, req)
