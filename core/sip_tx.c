@@ -59,14 +59,16 @@ int txl_new(struct txl **out, struct wheel *wheel, const struct txl_config *cfg,
 
 static void tx_free(struct sip_tx *tx)
 {
-	wheel_timer_cancel(&tx->retx);
 	wheel_timer_cancel(&tx->life);
-	sip_msg_unref(tx->req);
-	duet_free(tx->match);
-	tp_conn_unref(tx->src.conn);
 	tp_conn_unref(tx->dest.conn);
-	duet_free(tx->resp);
-	duet_free(tx->ack);
+	if (!tx->slim) { /* a slim one holds its kept, resp and ACK inline */
+		wheel_timer_cancel(&tx->retx);
+		sip_msg_unref(tx->req);
+		duet_free(tx->kept);
+		tp_conn_unref(tx->src.conn);
+		duet_free(tx->resp);
+		duet_free(tx->ack);
+	}
 	duet_free(tx);
 }
 
@@ -95,6 +97,13 @@ void txl_free(struct txl *l)
 void txl_stats(const struct txl *l, struct txl_stats *out)
 {
 	*out = l->stats;
+}
+
+/* A slim transaction has no retransmission timer (it lingers). */
+static void tx_retx_cancel(struct sip_tx *tx)
+{
+	if (!tx->slim)
+		wheel_timer_cancel(&tx->retx);
 }
 
 /* Send through the layer's send function; count failures. */
@@ -158,13 +167,13 @@ static void tx_enter(struct sip_tx *tx, enum sip_tx_state next)
 	switch (next) {
 	case TXS_PROCEEDING:
 		if (tx->kind == SIP_TX_ICT) { /* A and B stop (§17.1.1.2) */
-			wheel_timer_cancel(&tx->retx);
+			tx_retx_cancel(tx);
 			wheel_timer_cancel(&tx->life);
 		}
 		/* NICT keeps E and F; it moves E to T2 when E next fires */
 		break;
 	case TXS_COMPLETED:
-		wheel_timer_cancel(&tx->retx);
+		tx_retx_cancel(tx);
 		if (tx->kind == SIP_TX_ICT) /* D: >= 32 s on UDP (§17.1.1.2) */
 			start_linger(tx, TXE_TIMER_D, udp ? 32000 : 0);
 		else if (tx->kind == SIP_TX_NICT) /* K: T4 (§17.1.2.2) */
@@ -177,17 +186,17 @@ static void tx_enter(struct sip_tx *tx, enum sip_tx_state next)
 			start_linger(tx, TXE_TIMER_J, udp ? t64(tx) : 0);
 		break;
 	case TXS_CONFIRMED: /* I: T4 on UDP (§17.2.1) */
-		wheel_timer_cancel(&tx->retx);
+		tx_retx_cancel(tx);
 		start_linger(tx, TXE_TIMER_I, udp ? t->t4 : 0);
 		break;
 	case TXS_ACCEPTED: /* L (IST) and M (ICT), RFC 6026 §8.4, §8.7 */
-		wheel_timer_cancel(&tx->retx);
+		tx_retx_cancel(tx);
 		start_linger(tx,
 			     tx->kind == SIP_TX_ICT ? TXE_TIMER_M : TXE_TIMER_L,
 			     t64(tx));
 		break;
 	case TXS_TERMINATED:
-		wheel_timer_cancel(&tx->retx);
+		tx_retx_cancel(tx);
 		wheel_timer_cancel(&tx->life);
 		break;
 	default:
@@ -213,7 +222,7 @@ static void send_100(struct sip_tx *tx)
 {
 	struct sip_writer w;
 
-	if (tx->resp || !tx->req) /* the TU already answered something */
+	if (tx->resp_code || !tx->req) /* the TU already answered something */
 		return;
 	sip_writer_init(&w, 512);
 	sip_build_response_head_stamped(&w, tx->req, 100, SLICE_NULL,
@@ -253,10 +262,16 @@ void tx_hold(struct sip_tx *tx)
 	tx->hold++;
 }
 
+/* The last release frees an ended transaction, and compacts one that
+ * lingers once the TU let go of it. */
 void tx_release(struct sip_tx *tx)
 {
-	if (--tx->hold == 0 && tx->ended)
+	if (--tx->hold)
+		return;
+	if (tx->ended)
 		tx_free(tx);
+	else
+		tx_slim(tx);
 }
 
 /*
@@ -276,9 +291,11 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	tx_hold(tx);
 	if (r.action & TXA_ABSORB)
 		l->stats.retransmissions_absorbed++;
-	if ((r.action & TXA_SEND) && tx_send(tx, tx->resp, tx->resp_len))
+	if ((r.action & TXA_SEND) &&
+	    (l->tu_out ? tx_send(tx, l->tu_out, l->tu_out_len)
+		       : tx_send(tx, tx->resp, tx->resp_len)))
 		tx->pending_error = true;
-	if ((r.action & TXA_RETX_REQ) && tx->req) {
+	if ((r.action & TXA_RETX_REQ) && tx_req(tx)) {
 		if (tx_send(tx, tx->req->buf, tx->req->len) == 0)
 			l->stats.retransmissions_sent++;
 		else
@@ -297,7 +314,7 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	if (msg && (r.action & TXA_PASS) && !tx->ended) {
 		if (msg->is_request) {
 			if (l->ops->ack)
-				l->ops->ack(l, msg, &tx->src, l->arg);
+				l->ops->ack(l, msg, l->rx_src, l->arg);
 		} else if (l->ops->response) {
 			l->ops->response(tx, msg, tx->arg);
 		}
@@ -411,8 +428,11 @@ void tx_start(struct sip_tx *tx)
 
 int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len)
 {
+	struct txl *l = st->l;
+	const char *out = l->tu_out;
+	size_t out_len = l->tu_out_len;
 	enum sip_tx_event ev;
-	char *copy;
+	char *copy = NULL;
 	int err = 0;
 
 	if ((st->kind != SIP_TX_IST && st->kind != SIP_TX_NIST) || code < 100 ||
@@ -421,25 +441,44 @@ int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len)
 	ev = code < 200 ? TXE_TU_1XX : code < 300 ? TXE_TU_2XX : TXE_TU_FINAL;
 	if (sip_tx_rule(st->kind, st->state, ev).action & TXA_INVALID)
 		return EINVAL;
-	copy = duet_malloc(len ? len : 1);
-	if (!copy)
-		return ENOMEM;
-	memcpy(copy, buf, len);
+	/* RFC 6026 §7.1, §8.7: an INVITE server transaction passes a 2xx to the
+	 * transport and keeps nothing; the TU retransmits it (§13.3.1.4)
+	 * from its own copy. Other responses are kept: the transaction
+	 * sends them again itself (§17.2.1, §17.2.2). */
+	if (st->kind != SIP_TX_IST || ev != TXE_TU_2XX) {
+		copy = duet_malloc(len ? len : 1);
+		if (!copy)
+			return ENOMEM;
+		memcpy(copy, buf, len);
+	}
 	duet_free(st->resp);
 	st->resp = copy;
-	st->resp_len = len;
+	st->resp_len = copy ? len : 0;
 	st->resp_code = code;
 	if (code >= 200)
 		st->final_status = code;
 	if (st->retx_ev == TXE_TIMER_TRYING)
 		wheel_timer_cancel(&st->retx);
+	l->tu_out = copy ? NULL : buf;
+	l->tu_out_len = copy ? 0 : len;
 	tx_hold(st);
 	tx_step(st, ev, NULL);
+	/* nested: a callback of the step may have replied on another one */
+	l->tu_out = out;
+	l->tu_out_len = out_len;
 	if (st->pending_error)
 		err = EPIPE;
 	tx_flush_error(st);
 	tx_release(st);
 	return err;
+}
+
+void sip_tx_let_go(struct sip_tx *tx, void *tx_arg)
+{
+	tx->arg = tx_arg;
+	tx->let_go = true;
+	if (tx->hold == 0)
+		tx_slim(tx);
 }
 
 const struct sip_via_stamp *sip_tx_via_stamp(const struct sip_tx *st)
@@ -474,7 +513,7 @@ enum sip_tx_state sip_tx_state(const struct sip_tx *tx)
 
 struct sip_msg *sip_tx_request(const struct sip_tx *tx)
 {
-	return tx->req;
+	return tx_req(tx);
 }
 
 const struct tp_source *sip_tx_source(const struct sip_tx *tx)

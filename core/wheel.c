@@ -186,6 +186,15 @@ bool wheel_timer_armed(const struct wheel_timer *t)
 	return t->wheel != NULL;
 }
 
+void wheel_timer_moved(struct wheel_timer *t, void *arg)
+{
+	t->arg = arg;
+	if (t->wheel) { /* its neighbours (or its slot's sentinel) */
+		t->next->prev = t;
+		t->prev->next = t;
+	}
+}
+
 /* Take an armed t out of its wheel; true when that emptied a slot. */
 static bool detach(struct wheel *w, struct wheel_timer *t)
 {

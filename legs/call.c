@@ -142,7 +142,7 @@ static struct call *find_call(struct calls *c, const struct sip_msg *m,
 void call_release_tx(struct txref *ref)
 {
 	if (ref->tx) {
-		sip_tx_set_arg(ref->tx, NULL);
+		sip_tx_let_go(ref->tx, NULL);
 		ref->tx = NULL;
 	}
 }
@@ -150,7 +150,7 @@ void call_release_tx(struct txref *ref)
 void call_orphan_tx(struct call *call, struct txref *ref)
 {
 	if (ref->tx) {
-		sip_tx_set_arg(ref->tx, &call->owner->orphan);
+		sip_tx_let_go(ref->tx, &call->owner->orphan);
 		ref->tx = NULL;
 	}
 }

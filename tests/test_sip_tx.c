@@ -413,6 +413,7 @@ struct fx {
 	unsigned nfailed;
 
 	uint16_t answer; /* the TU replies with this from `request` */
+	bool no_arg;	 /* the TU gives new server ones no arg (lets go) */
 	unsigned nreq;
 	struct sip_tx *req_st[MAX_TX]; /* valid until their `ended` */
 	enum sip_method req_method;
@@ -513,8 +514,10 @@ static void on_request(struct txl *l, struct sip_tx *st, struct sip_msg *req,
 	assert_ptr_equal(sip_tx_request(st), req);
 	assert_non_null(src);
 	assert_true(f->nreq < MAX_TX);
-	f->req_st[f->nreq++] = st;
-	sip_tx_set_arg(st, ARG(f->nreq)); /* 1, 2, ...: which request */
+	/* one left without an arg is not the TU's once this returns */
+	f->req_st[f->nreq++] = f->no_arg ? NULL : st;
+	if (!f->no_arg)
+		sip_tx_set_arg(st, ARG(f->nreq)); /* 1, 2, ...: which one */
 	f->req_method = req->method;
 	f->req_kind = sip_tx_kind(st);
 	f->cancel_target = req->method == SIP_METHOD_CANCEL
@@ -1442,6 +1445,143 @@ static void test_ist_2xx_accepted(void **state)
 	fx_done(&f, true);
 }
 
+/*
+ * A lingering transaction the TU let go of moves into a compact block
+ * (txl_stats.slimmed) and behaves as before: a non-INVITE server one
+ * answers its request's retransmissions with the same bytes until Timer
+ * J (§17.2.2), and still detects merged requests (§8.2.2.2).
+ */
+static void test_let_go_nist(void **state)
+{
+	struct fx f;
+	const struct req_spec opt = { .method = "OPTIONS",
+				      .branch = "z9hG4bKslim1" };
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	f.no_arg = true;
+	f.answer = 200;
+	feed_req(&f, &opt);
+	assert_int_equal(f.nsent, 1);
+	assert_int_equal(sent_status(&f, 0), 200);
+	assert_int_equal(stats(&f).slimmed, 1); /* no arg: let go at once */
+	advance(&f, 1000);
+	feed_req(&f, &opt); /* a retransmission: the stored 200 again */
+	assert_int_equal(f.nreq, 1);
+	assert_int_equal(f.nsent, 2);
+	assert_same_bytes(&f, 1, f.sent[0].buf, f.sent[0].len);
+	assert_int_equal(stats(&f).retransmissions_absorbed, 1);
+	/* same Call-ID, From tag and CSeq, another branch: merged */
+	feed_req(&f, &(struct req_spec){ .method = "OPTIONS",
+					 .branch = "z9hG4bKslim2" });
+	assert_int_equal(f.nreq, 1);
+	assert_int_equal(stats(&f).merged_482, 1);
+	assert_int_equal(sent_status(&f, 2), 482);
+	advance(&f, T64 - 1 - now(&f));
+	assert_int_equal(f.nended, 0);
+	advance(&f, 1); /* J = 64*T1 */
+	assert_int_equal(f.nended, 1);
+	assert_int_equal(f.ended[0].err, 0);
+	assert_null(f.ended[0].arg);
+	assert_int_equal(f.ended[0].kind, SIP_TX_NIST);
+	assert_int_equal(f.ended[0].at, T64);
+	advance(&f, 1000); /* the 482's own J */
+	assert_int_equal(f.nended, 2);
+	fx_done(&f, true);
+}
+
+/* An INVITE server one in Accepted, let go: it absorbs the INVITE and
+ * still passes an ACK with the INVITE's branch on (RFC 6026 §8.7), with
+ * that ACK's source. */
+static void test_let_go_ist_accepted(void **state)
+{
+	struct fx f;
+	struct sip_tx *st;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	feed_req(&f, INVITE_IN("z9hG4bKslimist"));
+	st = f.req_st[0];
+	assert_int_equal(tu_reply(st, 200, "callee"), 0);
+	/* the TU retransmits its 2xx: it goes out as given, not kept */
+	assert_int_equal(sip_tx_reply(st, 200, f.sent[0].buf, f.sent[0].len),
+			 0);
+	assert_int_equal(f.nsent, 2);
+	assert_same_bytes(&f, 1, f.sent[0].buf, f.sent[0].len);
+	assert_int_equal(stats(&f).slimmed, 0); /* the TU holds it */
+	sip_tx_let_go(st, NULL);
+	assert_int_equal(stats(&f).slimmed, 1);
+	feed_req(&f, INVITE_IN("z9hG4bKslimist"));
+	assert_int_equal(f.nreq, 1);
+	assert_int_equal(f.nsent, 2);
+	assert_int_equal(stats(&f).retransmissions_absorbed, 1);
+	feed_req(&f, ACK_IN("z9hG4bKslimist", "callee"));
+	assert_int_equal(f.nack, 1); /* on_ack checks the source is given */
+	assert_string_equal(f.ack_branch, "z9hG4bKslimist");
+	advance(&f, T64);
+	assert_int_equal(f.nended, 1);
+	assert_null(f.ended[0].arg);
+	assert_int_equal(f.ended[0].kind, SIP_TX_IST);
+	fx_done(&f, true);
+}
+
+/* INVITE client ones: in Completed, let go, a retransmitted final gets
+ * the same ACK (§17.1.1.2); in Accepted, a retransmitted 2xx still
+ * reaches the arg given when letting go (RFC 6026 §8.4). One created
+ * without `out` is let go from the start. */
+static void test_let_go_ict(void **state)
+{
+	struct fx f;
+	struct sip_msg *inv, *inv2, *inv3;
+	struct sip_tx *ct, *ct2;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	ct = client_new(&f,
+			&(struct req_spec){ .branch = "z9hG4bKslimict1",
+					    .sent_by = "192.0.2.1:5060" },
+			&inv);
+	feed_resp(&f, inv, 486, "busy");
+	assert_int_equal(f.nsent, 2); /* the INVITE, its ACK */
+	sip_tx_let_go(ct, NULL);
+	assert_int_equal(stats(&f).slimmed, 1);
+	feed_resp(&f, inv, 486, "busy");
+	assert_int_equal(f.nresp, 1);
+	assert_int_equal(f.nsent, 3);
+	assert_same_bytes(&f, 2, f.sent[1].buf, f.sent[1].len);
+
+	ct2 = client_new(&f,
+			 &(struct req_spec){ .branch = "z9hG4bKslimict2",
+					     .sent_by = "192.0.2.1:5060",
+					     .call_id = "c2@192.0.2.10" },
+			 &inv2);
+	feed_resp(&f, inv2, 200, "b1");
+	assert_int_equal(f.nresp, 2);
+	sip_tx_let_go(ct2, &f);
+	assert_int_equal(stats(&f).slimmed, 2);
+	feed_resp(&f, inv2, 200, "b1");
+	assert_int_equal(f.nresp, 3);
+	assert_int_equal(f.resp_code[2], 200);
+	assert_ptr_equal(f.resp_arg, &f);
+
+	inv3 = make_req(&(struct req_spec){ .branch = "z9hG4bKslimict3",
+					    .sent_by = "192.0.2.1:5060",
+					    .call_id = "c3@192.0.2.10" });
+	assert_int_equal(sip_tx_client_new(NULL, f.l, inv3, &f.dest, &f), 0);
+	feed_resp(&f, inv3, 200, "b3");
+	assert_int_equal(stats(&f).slimmed, 3);
+	feed_resp(&f, inv3, 200, "b3");
+	assert_int_equal(f.nresp, 5);
+
+	advance(&f, T64);
+	assert_int_equal(f.nended, 3);
+	assert_int_equal(stats(&f).live, 0);
+	sip_msg_unref(inv);
+	sip_msg_unref(inv2);
+	sip_msg_unref(inv3);
+	fx_done(&f, true);
+}
+
 /* RFC 6026 §8.8: a failed send leaves the server transaction in place
  * (the TU is told), so the INVITE's retransmissions are still absorbed. */
 static void test_ist_2xx_send_failure(void **state)
@@ -2001,6 +2141,9 @@ int main(void)
 		LEAK_TEST(test_ist_486_timer_h),
 		LEAK_TEST(test_ist_486_ack),
 		LEAK_TEST(test_ist_2xx_accepted),
+		LEAK_TEST(test_let_go_nist),
+		LEAK_TEST(test_let_go_ist_accepted),
+		LEAK_TEST(test_let_go_ict),
 		LEAK_TEST(test_ist_2xx_send_failure),
 		LEAK_TEST(test_ist_retx_send_failure),
 		LEAK_TEST(test_ist_trying_send_failure),

@@ -13,7 +13,13 @@
  * Transactions are owned by the layer: the TU gets borrowed pointers in
  * callbacks and may keep one until the transaction's `ended` callback,
  * which every transaction gets exactly once (unless txl_free() comes
- * first).
+ * first), or until it lets go of it (sip_tx_let_go()). A TU keeps a
+ * server transaction by giving it an arg (sip_tx_set_arg()) in the
+ * request callback; one whose arg is still NULL when that callback
+ * returns, and a client one created without `out`, are let go at once.
+ * A transaction the TU let go of runs to its end as before, but once it
+ * only lingers (absorbing retransmissions) the layer moves it into a
+ * compact block, so its old pointer must not be used.
  */
 #ifndef DUET_SIP_TX_H
 #define DUET_SIP_TX_H
@@ -78,7 +84,7 @@ enum sip_tx_event {
 enum sip_tx_action {
 	TXA_NONE = 0,
 	TXA_PASS = 1 << 0,	/* hand the response/ACK to the TU */
-	TXA_SEND = 1 << 1,	/* send the TU's response (and keep it) */
+	TXA_SEND = 1 << 1,	/* send the TU's response (see sip_tx_reply) */
 	TXA_RETX_REQ = 1 << 2,	/* retransmit the request */
 	TXA_RETX_RESP = 1 << 3, /* retransmit the last response (if any) */
 	TXA_SEND_ACK = 1 << 4,	/* ICT: ACK a non-2xx final (§17.1.1.3) */
@@ -183,6 +189,7 @@ struct txl_stats {
 	uint64_t merged_482; /* §8.2.2.2 */
 	uint64_t stray_responses;
 	uint64_t invalid_events; /* TXA_INVALID rows hit */
+	uint64_t slimmed;	 /* lingering ones moved into a compact block */
 	unsigned live;		 /* transactions that exist now */
 };
 
@@ -222,7 +229,9 @@ int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 
 /**
  * Send a response on server transaction st. buf/len is the whole
- * response text (see sip_build_response_head); it is copied. Provisional
+ * response text (see sip_build_response_head); it is copied, except a
+ * 2xx on an INVITE server transaction, which only passes through (the TU
+ * retransmits it, RFC 6026 §7.1). Provisional
  * responses may be sent any number of times; after a final one the
  * transaction only retransmits. Returns 0, EINVAL (wrong state or code),
  * ENOMEM or a transport error.
@@ -240,6 +249,13 @@ const struct sip_via_stamp *sip_tx_via_stamp(const struct sip_tx *st);
 
 /** Attach the TU's pointer to a transaction (for `ended`, `response`). */
 void sip_tx_set_arg(struct sip_tx *tx, void *tx_arg);
+
+/**
+ * The TU will not use tx again: it keeps running, its `response` and
+ * `ended` callbacks get tx_arg (NULL: nothing to tell), and the pointer
+ * is not the TU's any more (see the top of this file).
+ */
+void sip_tx_let_go(struct sip_tx *tx, void *tx_arg);
 
 /** The TU's pointer of a transaction (as set at creation or with
  * sip_tx_set_arg()), or NULL. */

@@ -63,6 +63,13 @@ void wheel_timer_cancel(struct wheel_timer *t);
 void wheel_timer_start_coarse(struct wheel *w, struct wheel_timer *t,
 			      uint64_t delay_ms, uint64_t grain_ms);
 
+/**
+ * t is a byte copy of a timer that will not be used again (its owner
+ * moved to new memory): the wheel's links now lead to t, which fires
+ * with arg. t may be armed or not.
+ */
+void wheel_timer_moved(struct wheel_timer *t, void *arg);
+
 /** Is t armed? */
 bool wheel_timer_armed(const struct wheel_timer *t);
 
