@@ -220,6 +220,16 @@ void sip_build_header_id(struct sip_writer *w, enum sip_hdr_id id,
 	sip_build_header(w, sip_hdr_name(id), value);
 }
 
+void sip_build_header_u32(struct sip_writer *w, enum sip_hdr_id id, uint32_t v,
+			  struct slice tail)
+{
+	sip_writer_slice(w, sip_hdr_name(id));
+	sip_writer_put(w, ": ", 2);
+	sip_writer_u32(w, v);
+	sip_writer_slice(w, tail);
+	sip_writer_put(w, "\r\n", 2);
+}
+
 /* Copy every field of an id as received (line and all). */
 static void copy_fields(struct sip_writer *w, const struct sip_msg *msg,
 			enum sip_hdr_id id)

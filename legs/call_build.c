@@ -53,13 +53,14 @@ static void concat(char *buf, size_t cap, ...)
 	buf[n] = '\0';
 }
 
-/* "SIP/2.0/UDP host:port;branch=...;rport" and our Contact for dest. */
+/* "SIP/2.0/UDP host:port;branch=...;rport" (via may be NULL: a response
+ * has none of its own) and our Contact (contact may be NULL) for dest. */
 static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 		       size_t via_cap, char *contact, size_t contact_cap)
 {
 	struct tp_addr local;
-	char addr[64], branch[LEG_IDENT_MAX];
-	const char *proto = sip_proto_name(dest->proto);
+	char branch[LEG_IDENT_MAX];
+	const char *proto = sip_proto_name(dest->proto), *addr = c->local_text;
 	int err = 0;
 
 	if (c->dry) /* a dry run sends nothing: the configured address */
@@ -70,10 +71,15 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 
 	if (err)
 		return err;
-	tp_addr_str(&local, addr, sizeof(addr));
-	leg_ident_branch(c->env.ident, branch);
-	concat(via, via_cap, "SIP/2.0/", proto, " ", addr, ";branch=", branch,
-	       ";rport", (const char *)NULL);
+	if (!c->local_text[0] || !tp_addr_equal(&local, &c->local_seen)) {
+		tp_addr_str(&local, c->local_text, sizeof(c->local_text));
+		c->local_seen = local;
+	}
+	if (via) {
+		leg_ident_branch(c->env.ident, branch);
+		concat(via, via_cap, "SIP/2.0/", proto, " ", addr,
+		       ";branch=", branch, ";rport", (const char *)NULL);
+	}
 	if (contact)
 		concat(contact, contact_cap, "<sip:duet@", addr,
 		       dest->proto == SIP_PROTO_TCP ? ";transport=tcp>" : ">",
@@ -133,9 +139,10 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 
 	for (uint16_t i = 0; i < m->hdr_count; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
-		bool crosses = mid && is_mid_hdr(h->id)
-				       ? !policy_header_denied(r, h->name)
-				       : policy_header_crosses(r, h->name);
+		bool crosses =
+			mid && is_mid_hdr(h->id)
+				? !policy_header_denied(r, h->id, h->name)
+				: policy_header_crosses(r, h->id, h->name);
 		bool tag = (h->id == SIP_HDR_SUPPORTED ||
 			    h->id == SIP_HDR_REQUIRE) &&
 			   sip_option_in(h->value, SLICE_LIT("100rel"));
@@ -144,7 +151,7 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 		 * header rules allow */
 		if (h->id == SIP_HDR_RACK || (h->id == SIP_HDR_RSEQ && !rel) ||
 		    (!(rel && (tag || h->id == SIP_HDR_RSEQ)) && !crosses) ||
-		    policy_header_removed(r, leg, response, h->name))
+		    policy_header_removed(r, leg, response, h->id, h->name))
 			continue;
 		/* 100rel (unless relayed) and timer are duet's own on each
 		 * leg (call_prack.c, call_timer.c): the other tags cross */
@@ -370,7 +377,7 @@ static int build_b_invite_to(struct call *call, const char *target,
 	const struct sip_msg *a = call->a_invite;
 	const struct sip_msg *prev = call->b_invite;
 	char via[160], contact[96], tag[LEG_IDENT_MAX], host[64];
-	char cid[LEG_IDENT_MAX + 64], mf[16], cseq[24];
+	char cid[LEG_IDENT_MAX + 64], mf[16];
 	struct tp_addr local;
 	struct sip_writer w;
 	struct sip_uri uri;
@@ -399,8 +406,6 @@ static int build_b_invite_to(struct call *call, const char *target,
 			  slice_cstr(tp_addr_host(&local, host, sizeof(host))),
 			  cid);
 	leg_ident_tag(c->env.ident, tag);
-	snprintf(cseq, sizeof(cseq), "%u INVITE",
-		 prev ? (unsigned)prev->cseq + 1 : 1u);
 	/* RFC 7332: Max-Forwards crosses, decremented */
 	{ /* 0..254: the parser refuses Max-Forwards over 255 */
 		int v = a->max_forwards < 0 ? 69 : a->max_forwards - 1;
@@ -422,7 +427,8 @@ static int build_b_invite_to(struct call *call, const char *target,
 	write_b_from(&w, &a->from, rw, slice_cstr(tag));
 	write_b_to(&w, &a->to, rw);
 	sip_build_header_id(&w, SIP_HDR_CALL_ID, slice_cstr(cid));
-	sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
+	sip_build_header_u32(&w, SIP_HDR_CSEQ, prev ? prev->cseq + 1 : 1u,
+			     SLICE_LIT(" INVITE"));
 	sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	copy_crossing(&w, a, call_rule(call), POLICY_LEG_B, false, false);
 	call_timer_b_invite_headers(call, &w);
@@ -510,7 +516,7 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 {
 	struct sip_tx *st = call->ref[TXP_A_INVITE].tx;
 	struct tp_dest dest = { .proto = call->a_src.proto };
-	char via[160], contact[96];
+	char contact[96];
 	struct sip_writer w;
 	const struct policy_route *r = call_rule(call);
 	bool dialog = code > 100 && code < 300, server = false;
@@ -540,8 +546,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	sip_build_response_head_stamped(&w, call->a_invite, code, reason,
 					slice_cstr(call->a_tag),
 					sip_tx_via_stamp(st));
-	if (dialog && !local_parts(call->owner, &dest, via, sizeof(via),
-				   contact, sizeof(contact)))
+	if (dialog &&
+	    !local_parts(call->owner, &dest, NULL, 0, contact, sizeof(contact)))
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	if (from_b) {
 		/* the A leg's response rules: crossing, removed, added */
@@ -562,16 +568,14 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	(void)add_route_headers(&w, call, POLICY_LEG_A, true,
 				call->a_invite); /* logged */
 	if (code == 503 && !from_b) {		 /* §21.5.4 */
-		char ra[16];
-
-		snprintf(ra, sizeof(ra), "%u",
-			 call->hunt.retry_after
-				 ? (unsigned)call->hunt.retry_after
-				 : 5u);
-		sip_build_header_id(&w, SIP_HDR_RETRY_AFTER, slice_cstr(ra));
+		sip_build_header_u32(
+			&w, SIP_HDR_RETRY_AFTER,
+			call->hunt.retry_after ? call->hunt.retry_after : 5u,
+			SLICE_NULL);
 	}
 	if (!server &&
-	    !policy_header_removed(r, POLICY_LEG_A, true, SLICE_LIT("Server")))
+	    !policy_header_removed(r, POLICY_LEG_A, true, SIP_HDR_SERVER,
+				   SLICE_LIT("Server")))
 		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = finish_with_body(&w, from_b, SLICE_NULL);
 	if (!err && dialog) {
@@ -900,7 +904,7 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 	struct leg *leg = &call->leg[r->from];
 	struct sip_tx *st = r->srv.tx;
 	const struct sip_msg *req = st ? sip_tx_request(st) : NULL;
-	char via[160], contact[96];
+	char contact[96];
 	struct tp_dest dest;
 	struct sip_writer w;
 	bool server = false;
@@ -916,8 +920,7 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 	     r->method == SIP_METHOD_UPDATE) &&
 	    code > 100 && code < 300 && leg->dlg &&
 	    !dialog_dest(leg->dlg, leg->proto, &dest) &&
-	    !local_parts(call->owner, &dest, via, sizeof(via), contact,
-			 sizeof(contact)))
+	    !local_parts(call->owner, &dest, NULL, 0, contact, sizeof(contact)))
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	if (resp)
 		server = copy_crossing(&w, resp, call_rule(call),
@@ -930,7 +933,7 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 				req); /* logged */
 	if (!server &&
 	    !policy_header_removed(call_rule(call), policy_leg_of(r->from),
-				   true, SLICE_LIT("Server")))
+				   true, SIP_HDR_SERVER, SLICE_LIT("Server")))
 		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = finish_with_body(&w, resp, SLICE_NULL);
 	if (!err)

@@ -260,6 +260,10 @@ struct calls {
 	/* dry run (call_route_dry_run): no transport, this local address */
 	bool dry;
 	struct tp_addr dry_local;
+	/* local_parts' last address and its text: a call's messages all
+	 * come from one listener, so it is formatted once, not per message */
+	struct tp_addr local_seen;
+	char local_text[64];
 };
 
 /* call.c */

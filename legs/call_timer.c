@@ -152,21 +152,21 @@ static struct slice sdp_body(const struct leg_timer *t)
 		      : SLICE_NULL;
 }
 
+/* refresher: NULL (none), "uac" or "uas" (RFC 4028 §4) */
 static void put_se(struct sip_writer *w, uint32_t se, const char *refresher)
 {
-	char v[48];
+	struct slice tail = SLICE_NULL;
 
-	snprintf(v, sizeof(v), "%u%s%s", (unsigned)se,
-		 refresher ? ";refresher=" : "", refresher ? refresher : "");
-	sip_build_header_id(w, SIP_HDR_SESSION_EXPIRES, slice_cstr(v));
+	if (refresher)
+		tail = strcmp(refresher, "uac") == 0
+			       ? SLICE_LIT(";refresher=uac")
+			       : SLICE_LIT(";refresher=uas");
+	sip_build_header_u32(w, SIP_HDR_SESSION_EXPIRES, se, tail);
 }
 
 static void put_min_se(struct sip_writer *w, uint32_t min_se)
 {
-	char v[16];
-
-	snprintf(v, sizeof(v), "%u", (unsigned)min_se);
-	sip_build_header_id(w, SIP_HDR_MIN_SE, slice_cstr(v));
+	sip_build_header_u32(w, SIP_HDR_MIN_SE, min_se, SLICE_NULL);
 }
 
 /* The Min-SE duet sends on B: its own, or what a 422 taught it (§7.3). */

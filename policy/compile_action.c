@@ -197,25 +197,34 @@ out:
 
 /* ---- headers ----------------------------------------------------------- */
 
-/* Built per leg by duet: never crossing, never added or removed. */
-static const char *const managed[] = { "Via",	       "From",
-				       "To",	       "Call-ID",
-				       "CSeq",	       "Contact",
-				       "Route",	       "Record-Route",
-				       "Max-Forwards", "Content-Length",
-				       "Content-Type", "Session-Expires",
-				       "Min-SE",       NULL };
-
-bool policy_header_managed(struct slice name)
+/* Built per leg by duet: never crossing, never added or removed (every
+ * one has an id, so a name without one is not among them). */
+bool policy_header_managed(enum sip_hdr_id id)
 {
-	enum sip_hdr_id id = sip_hdr_lookup(name);
-
-	for (const char *const *m = managed; *m; m++) {
-		if (id != SIP_HDR_OTHER ? id == sip_hdr_lookup(slice_cstr(*m))
-					: slice_caseeq(name, slice_cstr(*m)))
-			return true;
+	switch (id) {
+	case SIP_HDR_VIA:
+	case SIP_HDR_FROM:
+	case SIP_HDR_TO:
+	case SIP_HDR_CALL_ID:
+	case SIP_HDR_CSEQ:
+	case SIP_HDR_CONTACT:
+	case SIP_HDR_ROUTE:
+	case SIP_HDR_RECORD_ROUTE:
+	case SIP_HDR_MAX_FORWARDS:
+	case SIP_HDR_CONTENT_LENGTH:
+	case SIP_HDR_CONTENT_TYPE:
+	case SIP_HDR_SESSION_EXPIRES: /* RFC 4028, per leg (call_timer.c) */
+	case SIP_HDR_MIN_SE:
+		return true;
+	default:
+		return false;
 	}
-	return false;
+}
+
+struct hdr_name hdr_name_make(struct compiler *c, const char *text)
+{
+	return (struct hdr_name){ .text = cstrdup(c, text),
+				  .id = sip_hdr_lookup(slice_cstr(text)) };
 }
 
 static bool token(const char *s)
@@ -232,17 +241,17 @@ static bool token(const char *s)
 }
 
 /* A list of header names; managed ones: warn (lists) or error (edits). */
-static char **name_list(struct compiler *c, json_t *v, size_t *count,
-			bool managed_is_error)
+static struct hdr_name *name_list(struct compiler *c, json_t *v, size_t *count,
+				  bool managed_is_error)
 {
 	size_t n = json_is_array(v) ? json_array_size(v) : 0;
-	char **out;
+	struct hdr_name *out;
 
 	if (!json_is_array(v)) {
 		cerror(c, "expected a list of header names");
 		return NULL;
 	}
-	out = duet_calloc(n ? n : 1, sizeof(char *));
+	out = duet_calloc(n ? n : 1, sizeof(*out));
 	if (!out) {
 		coom(c);
 		return NULL;
@@ -255,8 +264,8 @@ static char **name_list(struct compiler *c, json_t *v, size_t *count,
 		if (!json_is_string(e) || !token(json_string_value(e))) {
 			cerror(c, "expected a header name");
 		} else {
-			if (policy_header_managed(
-				    slice_cstr(json_string_value(e)))) {
+			out[i] = hdr_name_make(c, json_string_value(e));
+			if (policy_header_managed(out[i].id)) {
 				if (managed_is_error)
 					cerror(c, "duet builds %s itself",
 					       json_string_value(e));
@@ -266,7 +275,6 @@ static char **name_list(struct compiler *c, json_t *v, size_t *count,
 					      "itself",
 					      json_string_value(e));
 			}
-			out[i] = cstrdup(c, json_string_value(e));
 		}
 		cpop(c, save);
 	}
@@ -309,8 +317,8 @@ static void edit_one(struct compiler *c, json_t *v, struct policy_route *r,
 
 				if (!token(name))
 					cerror(c, "not a header name");
-				else if (policy_header_managed(
-						 slice_cstr(name)))
+				else if (policy_header_managed(sip_hdr_lookup(
+						 slice_cstr(name))))
 					cerror(c, "duet builds %s itself",
 					       name);
 				a->name = cstrdup(c, name);

@@ -172,7 +172,7 @@ static void match_headers(struct compiler *c, struct route_match *m, json_t *v)
 		size_t save = cpush_key(c, name);
 
 		m->hdr_count = i;
-		h->name = cstrdup(c, name);
+		h->name = hdr_name_make(c, name);
 		h->kind = -1;
 		if (json_is_boolean(e))
 			h->kind = json_is_true(e) ? 1 : 0;
@@ -566,10 +566,10 @@ void compile_route(struct compiler *c, json_t *jr, struct policy_route *r)
 	compile_route_limits(c, json_object_get(jr, "limits"), r);
 }
 
-static void free_strv(char **v, size_t n)
+static void free_names(struct hdr_name *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
-		duet_free(v[i]);
+		duet_free(v[i].text);
 	duet_free(v);
 }
 
@@ -587,7 +587,7 @@ void route_free(struct policy_route *r)
 			regfree(&m->re[f]);
 	duet_free(m->src);
 	for (size_t i = 0; i < m->hdr_count; i++) {
-		duet_free(m->hdrs[i].name);
+		duet_free(m->hdrs[i].name.text);
 		if (m->hdrs[i].kind == 2)
 			regfree(&m->hdrs[i].re);
 	}
@@ -602,12 +602,12 @@ void route_free(struct policy_route *r)
 		if (r->rw[i].has_re)
 			regfree(&r->rw[i].re);
 	}
-	free_strv(r->cross, r->cross_count);
+	free_names(r->cross, r->cross_count);
 	for (size_t l = 0; l < POLICY_LEG_COUNT; l++) {
 		for (size_t k = 0; k < 2; k++) {
 			struct hdr_edit *e = &r->edit[l][k];
 
-			free_strv(e->remove, e->remove_count);
+			free_names(e->remove, e->remove_count);
 			for (size_t i = 0; i < e->add_count; i++) {
 				duet_free(e->add[i].name);
 				tmpl_free(e->add[i].value);

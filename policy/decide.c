@@ -14,13 +14,14 @@
 
 #define SUBJECT_CAP 1024
 
-bool hdr_name_eq(struct slice a, struct slice b)
+bool hdr_name_is(const struct hdr_name *n, enum sip_hdr_id id,
+		 struct slice name)
 {
-	enum sip_hdr_id ia = sip_hdr_lookup(a), ib = sip_hdr_lookup(b);
-
-	if (ia != SIP_HDR_OTHER || ib != SIP_HDR_OTHER)
-		return ia == ib;
-	return slice_caseeq(a, b);
+	if (!n->text) /* a config error left it out */
+		return false;
+	if (n->id != SIP_HDR_OTHER || id != SIP_HDR_OTHER)
+		return n->id == id;
+	return slice_caseeq(name, slice_cstr(n->text));
 }
 
 bool re_match_slice(const regex_t *re, struct slice s, regmatch_t *caps,
@@ -110,11 +111,11 @@ static bool headers_match(const struct route_match *m,
 {
 	for (size_t i = 0; i < m->hdr_count; i++) {
 		const struct hdr_match *hm = &m->hdrs[i];
-		struct slice name = slice_cstr(hm->name);
 		bool present = false, hit = false;
 
 		for (uint16_t k = 0; k < req->hdr_count && !hit; k++) {
-			if (!hdr_name_eq(req->hdrs[k].name, name))
+			if (!hdr_name_is(&hm->name, req->hdrs[k].id,
+					 req->hdrs[k].name))
 				continue;
 			present = true;
 			hit = hm->kind != 2 ||

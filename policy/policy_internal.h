@@ -118,8 +118,15 @@ struct cidr {
 	unsigned bits;
 };
 
+/* A header name from the config, with its id when duet knows the header
+ * (then compact forms and any case match it, RFC 3261 §7.3.1, §7.3.3). */
+struct hdr_name {
+	char *text;
+	enum sip_hdr_id id;
+};
+
 struct hdr_match {
-	char *name;
+	struct hdr_name name;
 	int kind; /* 1 present, 0 absent, 2 a value matches re */
 	regex_t re;
 };
@@ -174,7 +181,7 @@ struct hdr_add {
 
 /* adds/removes for the requests or responses sent on one leg */
 struct hdr_edit {
-	char **remove;
+	struct hdr_name *remove;
 	size_t remove_count;
 	struct hdr_add *add;
 	size_t add_count;
@@ -232,9 +239,9 @@ struct policy_route {
 	uint32_t retry_after;
 	/* transforms */
 	struct rewrite rw[RW_COUNT];
-	bool hdr_deny;	  /* cross: deny-list, else allow-list */
-	bool hdr_default; /* no cross rule: the built-in allow-list */
-	char **cross;	  /* the list */
+	bool hdr_deny;		/* cross: deny-list, else allow-list */
+	bool hdr_default;	/* no cross rule: the built-in allow-list */
+	struct hdr_name *cross; /* the list */
 	size_t cross_count;
 	struct hdr_edit edit[POLICY_LEG_COUNT][2]; /* [leg][response] */
 	struct reply_rule *replies;
@@ -306,9 +313,12 @@ void compile_route_limits(struct compiler *c, json_t *v,
 void compile_rewrite(struct compiler *c, json_t *v, struct policy_route *r);
 void route_free(struct policy_route *r);
 /* Via, From, To, Call-ID, CSeq, Contact...: duet builds them per leg */
-bool policy_header_managed(struct slice name);
-/* header names equal (compact forms too, RFC 3261 §7.3.3) */
-bool hdr_name_eq(struct slice a, struct slice b);
+bool policy_header_managed(enum sip_hdr_id id);
+/* The config's name for a header; its text is cstrdup'd. */
+struct hdr_name hdr_name_make(struct compiler *c, const char *text);
+/* Is the header with this id and name (a message's) the one n names? */
+bool hdr_name_is(const struct hdr_name *n, enum sip_hdr_id id,
+		 struct slice name);
 
 /* match.c */
 bool match_route(const struct policy_route *r, const struct sip_msg *req,

@@ -104,40 +104,34 @@ void policy_rewrite_clear(struct policy_rewrite *rw)
 
 /* ---- headers ------------------------------------------------------------ */
 
-/* legs/call_build.c's list before the policy: the default allow-list */
-static const char *const default_cross[] = { "Allow", "Supported", "Require",
-					     "Accept" };
-
-bool policy_header_crosses(const struct policy_route *r, struct slice name)
+bool policy_header_crosses(const struct policy_route *r, enum sip_hdr_id id,
+			   struct slice name)
 {
 	bool listed = false;
 
-	if (policy_header_managed(name))
+	if (policy_header_managed(id))
 		return false;
-	if (!r || r->hdr_default) {
-		for (size_t i = 0; i < 4; i++)
-			if (hdr_name_eq(name, slice_cstr(default_cross[i])))
-				return true;
-		return false;
-	}
+	if (!r || r->hdr_default) /* the built-in allow-list */
+		return id == SIP_HDR_ALLOW || id == SIP_HDR_SUPPORTED ||
+		       id == SIP_HDR_REQUIRE || id == SIP_HDR_ACCEPT;
 	for (size_t i = 0; i < r->cross_count && !listed; i++)
-		listed = r->cross[i] &&
-			 hdr_name_eq(name, slice_cstr(r->cross[i]));
+		listed = hdr_name_is(&r->cross[i], id, name);
 	return r->hdr_deny ? !listed : listed;
 }
 
-bool policy_header_denied(const struct policy_route *r, struct slice name)
+bool policy_header_denied(const struct policy_route *r, enum sip_hdr_id id,
+			  struct slice name)
 {
 	if (!r || r->hdr_default || !r->hdr_deny)
 		return false;
 	for (size_t i = 0; i < r->cross_count; i++)
-		if (r->cross[i] && hdr_name_eq(name, slice_cstr(r->cross[i])))
+		if (hdr_name_is(&r->cross[i], id, name))
 			return true;
 	return false;
 }
 
 bool policy_header_removed(const struct policy_route *r, enum policy_leg leg,
-			   bool response, struct slice name)
+			   bool response, enum sip_hdr_id id, struct slice name)
 {
 	const struct hdr_edit *e;
 
@@ -145,7 +139,7 @@ bool policy_header_removed(const struct policy_route *r, enum policy_leg leg,
 		return false;
 	e = &r->edit[leg][response];
 	for (size_t i = 0; i < e->remove_count; i++)
-		if (e->remove[i] && hdr_name_eq(name, slice_cstr(e->remove[i])))
+		if (hdr_name_is(&e->remove[i], id, name))
 			return true;
 	return false;
 }

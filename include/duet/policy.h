@@ -139,24 +139,33 @@ void policy_rewrite_clear(struct policy_rewrite *rw);
 
 /* ---- headers ----------------------------------------------------------- */
 
-/**
- * Does a header of this name cross from one leg to the other (A-leg
- * requests to the B leg, B-leg responses to the A leg)? The route's allow-
- * or deny-list; r NULL: the built-in allow-list (Allow, Supported,
- * Require, Accept, Session-Expires, Min-SE). Headers duet generates per
- * leg (Via, From, To, Call-ID, CSeq, Contact, Route, Record-Route,
- * Max-Forwards, Content-Length, Content-Type) never cross.
+/*
+ * The header queries take a message header's id (sip_hdr.h; compact forms
+ * and any case of a known name share it) and its name, which only
+ * matters when the id is SIP_HDR_OTHER.
  */
-bool policy_header_crosses(const struct policy_route *r, struct slice name);
+
+/**
+ * Does this header cross from one leg to the other (A-leg requests to
+ * the B leg, B-leg responses to the A leg)? The route's allow- or
+ * deny-list; r NULL: the built-in allow-list (Allow, Supported, Require,
+ * Accept). Headers duet generates per leg (Via, From, To, Call-ID, CSeq,
+ * Contact, Route, Record-Route, Max-Forwards, Content-Length,
+ * Content-Type, Session-Expires, Min-SE) never cross.
+ */
+bool policy_header_crosses(const struct policy_route *r, enum sip_hdr_id id,
+			   struct slice name);
 
 /** Does the route's deny-list name this header? (false for an allow-list
  * or the built-in one) */
-bool policy_header_denied(const struct policy_route *r, struct slice name);
+bool policy_header_denied(const struct policy_route *r, enum sip_hdr_id id,
+			  struct slice name);
 
 /** Is this header removed from the requests (response false) or responses
  * duet sends on leg? */
 bool policy_header_removed(const struct policy_route *r, enum policy_leg leg,
-			   bool response, struct slice name);
+			   bool response, enum sip_hdr_id id,
+			   struct slice name);
 
 struct policy_header {
 	char *name, *value; /* owned */

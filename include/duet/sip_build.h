@@ -19,10 +19,10 @@
 #include "duet/slice.h"
 
 struct sip_writer {
-	char *buf;  /* owned (churn cache); NUL-terminated when err == 0 */
+	char *buf; /* owned (churn cache); NUL-terminated when err == 0 */
 	size_t len;
 	size_t cap;
-	int err;    /* the first error (sticky): ENOMEM or EINVAL */
+	int err; /* the first error (sticky): ENOMEM or EINVAL */
 };
 
 /** Start an empty writer with room for cap_hint bytes (0: a default). */
@@ -57,6 +57,12 @@ void sip_build_status_line(struct sip_writer *w, uint16_t code,
 /** "Name: value CRLF". A value containing CR or LF sets EINVAL. */
 void sip_build_header(struct sip_writer *w, struct slice name,
 		      struct slice value);
+
+/** "Name: <v><tail>\r\n" with the canonical name of id: a number and a
+ * constant tail (CSeq's " INVITE", ";refresher=uac", or empty), without
+ * formatting through snprintf. */
+void sip_build_header_u32(struct sip_writer *w, enum sip_hdr_id id, uint32_t v,
+			  struct slice tail);
 
 /** sip_build_header with the canonical name of id. */
 void sip_build_header_id(struct sip_writer *w, enum sip_hdr_id id,
