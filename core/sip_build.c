@@ -5,6 +5,8 @@
 #include "duet/alloc.h"
 #include "duet/err.h"
 
+#include "sip_internal.h" /* sip_scan_line_end */
+
 /*
  * A message is built, sent (or parsed) and let go many times per call: its
  * buffer comes from the churn cache (core/alloc.c), in whole 256-byte
@@ -55,7 +57,7 @@ static bool grow(struct sip_writer *w, size_t need)
 	return true;
 }
 
-void sip_writer_put(struct sip_writer *w, const char *p, size_t n)
+void sip_writer_put_slow(struct sip_writer *w, const char *p, size_t n)
 {
 	if (w->err)
 		return;
@@ -69,11 +71,6 @@ void sip_writer_put(struct sip_writer *w, const char *p, size_t n)
 		memcpy(w->buf + w->len, p, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
-}
-
-void sip_writer_slice(struct sip_writer *w, struct slice s)
-{
-	sip_writer_put(w, s.p, s.len);
 }
 
 void sip_writer_cstr(struct sip_writer *w, const char *s)
@@ -197,13 +194,17 @@ void sip_build_status_line(struct sip_writer *w, uint16_t code,
 	sip_writer_put(w, "\r\n", 2);
 }
 
+bool sip_build_value_ok(struct slice v)
+{
+	return !v.len || sip_scan_line_end(v.p, v.p + v.len) == v.p + v.len;
+}
+
 void sip_build_header(struct sip_writer *w, struct slice name,
 		      struct slice value)
 {
 	/* a value that could end the field early would let one header
 	 * inject others: refuse it */
-	if (memchr(value.p ? value.p : "", '\n', value.len) ||
-	    memchr(value.p ? value.p : "", '\r', value.len)) {
+	if (!sip_build_value_ok(value)) {
 		if (!w->err)
 			w->err = EINVAL;
 		return;

@@ -161,8 +161,7 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 			prack_copy_option_hdr(w, h, !rel);
 			continue;
 		}
-		if (memchr(h->value.p, '\n', h->value.len) ||
-		    memchr(h->value.p, '\r', h->value.len))
+		if (!sip_build_value_ok(h->value)) /* folded: not copied */
 			continue;
 		if (h->id != SIP_HDR_OTHER)
 			sip_build_header_id(w, (enum sip_hdr_id)h->id,

@@ -503,8 +503,7 @@ static void put_field(struct sip_writer *w, enum sip_hdr_id id,
 		      const struct slice *part, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (memchr(part[i].p ? part[i].p : "", '\n', part[i].len) ||
-		    memchr(part[i].p ? part[i].p : "", '\r', part[i].len)) {
+		if (!sip_build_value_ok(part[i])) {
 			if (!w->err)
 				w->err = EINVAL;
 			return;

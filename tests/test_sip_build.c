@@ -199,6 +199,22 @@ static void test_injection_and_errors(void **state)
 	assert_int_equal(w.err, EINVAL);
 	sip_writer_free(&w);
 
+	/* the one-pass check: CR, LF or NUL anywhere, in the 16-byte blocks
+	 * and in the tail after them */
+	assert_true(sip_build_value_ok(SLICE_NULL));
+	assert_true(
+		sip_build_value_ok(SLICE_LIT("a plain value, 27 bytes ok")));
+	assert_false(sip_build_value_ok(SLICE_LIT("lf\nx")));
+	assert_false(sip_build_value_ok(SLICE_LIT("0123456789abcdef01234\r")));
+	assert_false(
+		sip_build_value_ok(SLICE_LIT("0123456789abcdef0123456789\n")));
+	assert_false(sip_build_value_ok(slice_make("nul\0byte", 8)));
+	sip_writer_init(&w, 0);
+	sip_build_header(&w, SLICE_LIT("X-Long"),
+			 SLICE_LIT("0123456789abcdef0123456789abcdef\rVia: x"));
+	assert_int_equal(w.err, EINVAL);
+	sip_writer_free(&w);
+
 	/* allocation failure while growing is sticky ENOMEM (a writer has
 	 * 256 bytes at least) */
 	char big[300];

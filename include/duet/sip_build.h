@@ -12,8 +12,10 @@
 #ifndef DUET_SIP_BUILD_H
 #define DUET_SIP_BUILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "duet/sip_msg.h"
 #include "duet/slice.h"
@@ -31,9 +33,27 @@ void sip_writer_init(struct sip_writer *w, size_t cap_hint);
 /** Free the writer's buffer and reset it. */
 void sip_writer_free(struct sip_writer *w);
 
-/** Append bytes; does nothing once w->err is set. */
-void sip_writer_put(struct sip_writer *w, const char *p, size_t n);
-void sip_writer_slice(struct sip_writer *w, struct slice s);
+/** sip_writer_put's path when the bytes do not simply fit. */
+void sip_writer_put_slow(struct sip_writer *w, const char *p, size_t n);
+
+/** Append bytes; does nothing once w->err is set. Inline: a message is
+ * built from a few hundred short pieces per call. */
+static inline void sip_writer_put(struct sip_writer *w, const char *p, size_t n)
+{
+	if (w->err || !p || w->len + n + 1 > w->cap) {
+		sip_writer_put_slow(w, p, n);
+		return;
+	}
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static inline void sip_writer_slice(struct sip_writer *w, struct slice s)
+{
+	sip_writer_put(w, s.p, s.len);
+}
+
 void sip_writer_cstr(struct sip_writer *w, const char *s);
 void sip_writer_u32(struct sip_writer *w, uint32_t v);
 
@@ -53,6 +73,10 @@ void sip_build_request_line(struct sip_writer *w, struct slice method,
 /** "SIP/2.0 SP code SP reason CRLF"; reason NULL slice: the standard one. */
 void sip_build_status_line(struct sip_writer *w, uint16_t code,
 			   struct slice reason);
+
+/** Can v go into a header field as it is: no CR or LF (a line end there
+ * would let it end the field and inject others), no NUL? One pass. */
+bool sip_build_value_ok(struct slice v);
 
 /** "Name: value CRLF". A value containing CR or LF sets EINVAL. */
 void sip_build_header(struct sip_writer *w, struct slice name,
