@@ -15,6 +15,7 @@
 #define TP_SEND_ARENA (64 * 1024) /* their bytes; one datagram fits */
 
 struct bufferevent;
+struct tp_rx;
 struct evconnlistener;
 struct event;
 
@@ -73,8 +74,9 @@ struct transport {
 	struct tp_listener *listeners;
 	struct tp_conn *buckets[TP_BUCKETS];
 	struct tp_conn *lingering;
-	char *udp_buf; /* TP_UDP_BATCH buffers of cfg.limits.max_msg_size + 1
-			  bytes, one per datagram of a recvmmsg */
+	char *udp_buf;	  /* TP_UDP_BATCH buffers of cfg.limits.max_msg_size + 1
+			     bytes, one per datagram of a recvmmsg */
+	struct tp_rx *rx; /* recvmmsg's headers over udp_buf (transport.c) */
 	struct transport_stats stats;
 	/* >0 while datagrams read are handled: UDP sends queue here and go
 	 * out by sendmmsg when the batch is done (tp_flush) */

@@ -44,6 +44,31 @@ static void ignore_sigpipe(void)
 	}
 }
 
+/* recvmmsg's headers over udp_buf, set up once: a read resets only the
+ * address lengths of the datagrams it got (udp_read_batches) */
+struct tp_rx {
+	struct sockaddr_storage from[TP_UDP_BATCH];
+	struct iovec iov[TP_UDP_BATCH];
+	struct mmsghdr mm[TP_UDP_BATCH];
+};
+
+static void rx_init(struct transport *t)
+{
+	size_t cap = t->cfg.limits.max_msg_size + 1;
+
+	for (int i = 0; i < TP_UDP_BATCH; i++) {
+		t->rx->iov[i] = (struct iovec){
+			.iov_base = t->udp_buf + (size_t)i * cap, .iov_len = cap
+		};
+		t->rx->mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &t->rx->from[i],
+			.msg_namelen = sizeof(t->rx->from[i]),
+			.msg_iov = &t->rx->iov[i],
+			.msg_iovlen = 1,
+		};
+	}
+}
+
 int transport_new(struct transport **out, struct event_base *base,
 		  struct wheel *wheel, const struct transport_config *cfg,
 		  const struct transport_ops *ops, void *arg)
@@ -68,12 +93,15 @@ int transport_new(struct transport **out, struct event_base *base,
 	t->udp_buf =
 		duet_malloc(TP_UDP_BATCH * (t->cfg.limits.max_msg_size + 1));
 	t->out_arena = duet_malloc(TP_SEND_ARENA);
-	if (!t->udp_buf || !t->out_arena) {
+	t->rx = duet_malloc(sizeof(*t->rx));
+	if (!t->udp_buf || !t->out_arena || !t->rx) {
 		duet_free(t->udp_buf);
 		duet_free(t->out_arena);
+		duet_free(t->rx);
 		duet_free(t);
 		return ENOMEM;
 	}
+	rx_init(t);
 	ignore_sigpipe();
 	*out = t;
 	return 0;
@@ -107,6 +135,7 @@ void transport_free(struct transport *t)
 		listener_free(l);
 	}
 	duet_free(t->udp_buf);
+	duet_free(t->rx);
 	duet_free(t->out_arena);
 	duet_free(t);
 }
@@ -557,18 +586,11 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 static int udp_read_batches(struct tp_listener *l, bool *drained)
 {
 	struct transport *t = l->t;
-	size_t cap = t->cfg.limits.max_msg_size + 1;
-	struct sockaddr_storage from[TP_UDP_BATCH];
-	struct mmsghdr mm[TP_UDP_BATCH];
-	struct iovec iov[TP_UDP_BATCH];
+	struct mmsghdr *mm = t->rx->mm;
 	struct tp_source src;
 	int done = 0;
 
 	*drained = true;
-	for (int i = 0; i < TP_UDP_BATCH; i++) {
-		iov[i].iov_base = t->udp_buf + (size_t)i * cap;
-		iov[i].iov_len = cap;
-	}
 	/* one listener, one address family: each datagram overwrites the
 	 * same bytes of src.remote */
 	memset(&src.remote, 0, sizeof(src.remote));
@@ -578,13 +600,6 @@ static int udp_read_batches(struct tp_listener *l, bool *drained)
 	while (done < UDP_BURST) {
 		int n;
 
-		for (int i = 0; i < TP_UDP_BATCH; i++)
-			mm[i].msg_hdr = (struct msghdr){
-				.msg_name = &from[i],
-				.msg_namelen = sizeof(from[i]),
-				.msg_iov = &iov[i],
-				.msg_iovlen = 1,
-			};
 		/* MSG_TRUNC: msg_len is the datagram's real size, even if
 		 * larger than the buffer (udp_deliver refuses it) */
 		n = recvmmsg(l->fd, mm, TP_UDP_BATCH, MSG_DONTWAIT | MSG_TRUNC,
@@ -597,11 +612,13 @@ static int udp_read_batches(struct tp_listener *l, bool *drained)
 		}
 		for (int i = 0; i < n; i++) {
 			src.remote.len = mm[i].msg_hdr.msg_namelen;
+			mm[i].msg_hdr.msg_namelen = sizeof(t->rx->from[i]);
 			if (src.remote.len > sizeof(src.remote.ss))
 				continue; /* neither IPv4 nor IPv6 */
-			memcpy(&src.remote.ss, &from[i], src.remote.len);
+			memcpy(&src.remote.ss, &t->rx->from[i], src.remote.len);
 			t->stats.rx_bytes += mm[i].msg_len;
-			udp_deliver(t, iov[i].iov_base, mm[i].msg_len, &src);
+			udp_deliver(t, t->rx->iov[i].iov_base, mm[i].msg_len,
+				    &src);
 		}
 		done += n;
 		if (n < TP_UDP_BATCH)
