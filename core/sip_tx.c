@@ -321,9 +321,12 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	}
 	if (!tx->ended) {
 		tx_enter(tx, (enum sip_tx_state)r.next);
-		/* lingering: only matching needs the request now */
-		if (tx->state == TXS_COMPLETED || tx->state == TXS_CONFIRMED ||
-		    tx->state == TXS_ACCEPTED)
+		/* lingering: only matching needs the request now (one the
+		 * TU let go of is compacted into its slim block instead, at
+		 * the release that ends this step) */
+		if ((tx->state == TXS_COMPLETED || tx->state == TXS_CONFIRMED ||
+		     tx->state == TXS_ACCEPTED) &&
+		    !tx->let_go)
 			tx_compact(tx);
 		/* a retransmission timer that fired and stays: next interval */
 		if (tx->state == before &&

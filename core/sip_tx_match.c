@@ -202,6 +202,16 @@ void tx_match_view(const struct sip_tx *tx, struct tx_match *out)
 				  .cseq = r->cseq };
 }
 
+/* What tx (not compacted yet) keeps of its request; its kept_size(). */
+static size_t keep_view(const struct sip_tx *tx, struct tx_match *v)
+{
+	tx_match_view(tx, v);
+	/* the RFC 2543 fallback compares more of the request */
+	if (has_cookie(v->branch))
+		v->via_raw = v->to_tag = v->ruri = SLICE_NULL;
+	return kept_size(v);
+}
+
 void tx_compact(struct sip_tx *tx)
 {
 	struct tx_match v;
@@ -210,11 +220,7 @@ void tx_compact(struct sip_tx *tx)
 
 	if (!tx_req(tx))
 		return;
-	tx_match_view(tx, &v);
-	/* the RFC 2543 fallback compares more of the request */
-	if (has_cookie(v.branch))
-		v.via_raw = v.to_tag = v.ruri = SLICE_NULL;
-	n = kept_size(&v);
+	n = keep_view(tx, &v);
 	k = n ? duet_malloc(n) : NULL;
 	if (!k)
 		return;
@@ -263,16 +269,18 @@ void tx_slim(struct sip_tx *tx)
 {
 	struct txl *l = tx->l;
 	size_t kept_len, resp_len, ack_len;
+	struct tx_match v;
 	struct sip_tx *s;
 	char *at;
 
 	if (tx->slim || !tx->let_go || tx->hold || tx->ended ||
 	    tx->pending_error || !lingers(tx) || wheel_timer_armed(&tx->retx))
 		return;
-	tx_compact(tx);
-	if (!tx->kept)
+	/* one let go as it started to linger was not compacted (tx_step):
+	 * its tx_kept is written straight into the block */
+	kept_len = tx->req ? keep_view(tx, &v) : kept_bytes(tx->kept);
+	if (!kept_len)
 		return;
-	kept_len = kept_bytes(tx->kept);
 	resp_len = tx->kind == SIP_TX_NIST && tx->resp ? tx->resp_len : 0;
 	ack_len = tx->kind == SIP_TX_ICT && tx->ack ? tx->ack_len : 0;
 	s = duet_malloc(TX_SLIM_SIZE + kept_len + resp_len + ack_len);
@@ -281,7 +289,11 @@ void tx_slim(struct sip_tx *tx)
 	memcpy(s, tx, TX_SLIM_SIZE);
 	s->slim = true;
 	at = (char *)s + TX_SLIM_SIZE; /* aligned: `req` is a pointer */
-	s->kept = memcpy(at, tx->kept, kept_len);
+	s->kept = (struct tx_kept *)(void *)at;
+	if (tx->req)
+		kept_write(s->kept, &v);
+	else
+		memcpy(s->kept, tx->kept, kept_len);
 	s->branch = kept_branch(s->kept);
 	at += kept_len;
 	s->resp = resp_len ? memcpy(at, tx->resp, resp_len) : NULL;
@@ -296,6 +308,7 @@ void tx_slim(struct sip_tx *tx)
 			      offsetof(struct sip_tx, merge_next), tx, s);
 	/* s took the dest connection's reference */
 	tp_conn_unref(tx->src.conn);
+	sip_msg_unref(tx->req);
 	duet_free(tx->kept);
 	duet_free(tx->resp);
 	duet_free(tx->ack);
