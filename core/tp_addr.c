@@ -183,7 +183,7 @@ uint16_t tp_addr_port(const struct tp_addr *a)
 	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 }
 
-static void addr_set_port(struct tp_addr *a, uint16_t port)
+void tp_addr_set_port(struct tp_addr *a, uint16_t port)
 {
 	if (a->ss.ss_family == AF_INET)
 		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
@@ -284,7 +284,7 @@ static int unreliable_dest(const struct sip_via *via,
 		port = via->rport ? via->rport
 		       : have_src ? tp_addr_port(&src->remote)
 				  : port;
-	addr_set_port(&out->remote, port);
+	tp_addr_set_port(&out->remote, port);
 	return 0;
 }
 

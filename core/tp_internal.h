@@ -13,6 +13,8 @@
 #define TP_UDP_BATCH 16		  /* datagrams per recvmmsg */
 #define TP_SEND_BATCH 16	  /* datagrams per sendmmsg at most */
 #define TP_SEND_ARENA (64 * 1024) /* their bytes; one datagram fits */
+#define TP_SOURCE_MEMO 64	  /* remote IPs (direct-mapped) */
+#define TP_SOURCE_TTL_MS 10000	  /* a route change shows within this */
 
 struct bufferevent;
 struct tp_rx;
@@ -77,6 +79,12 @@ struct transport {
 	char *udp_buf;	  /* TP_UDP_BATCH buffers of cfg.limits.max_msg_size + 1
 			     bytes, one per datagram of a recvmmsg */
 	struct tp_rx *rx; /* recvmmsg's headers over udp_buf (transport.c) */
+	/* the source address routing picked for a remote IP, when a
+	 * listener is bound to a wildcard (transport_local) */
+	struct tp_source_memo {
+		struct tp_addr remote, src;
+		uint64_t until; /* wheel ms; 0: empty */
+	} source_memo[TP_SOURCE_MEMO];
 	struct transport_stats stats;
 	/* >0 while datagrams read are handled: UDP sends queue here and go
 	 * out by sendmmsg when the batch is done (tp_flush) */
@@ -91,6 +99,8 @@ struct transport {
 bool tp_addr_is_set(const struct tp_addr *a);
 /* Same family and address, ports ignored. */
 bool tp_addr_same_ip(const struct tp_addr *a, const struct tp_addr *b);
+/* Set an IPv4 or IPv6 address's port. */
+void tp_addr_set_port(struct tp_addr *a, uint16_t port);
 /* Is a an unspecified address (0.0.0.0 or ::)? */
 bool tp_addr_is_any(const struct tp_addr *a);
 

@@ -292,17 +292,64 @@ static void route_source(const struct tp_addr *remote, struct tp_addr *out)
 	    getsockname(fd, (struct sockaddr *)&a.ss, &a.len) == 0 &&
 	    a.ss.ss_family == out->ss.ss_family) {
 		*out = a;
-		if (a.ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&out->ss)->sin_port =
-				htons(port);
-		else
-			((struct sockaddr_in6 *)&out->ss)->sin6_port =
-				htons(port);
+		tp_addr_set_port(out, port);
 	}
 	close(fd);
 }
 
-int transport_local(const struct transport *t, enum sip_proto proto,
+/* The memo slot of a remote IP (its address bytes hashed, port ignored). */
+static struct tp_source_memo *source_memo(struct transport *t,
+					  const struct tp_addr *remote)
+{
+	const unsigned char *p;
+	size_t n;
+	uint32_t h = 2166136261u;
+
+	if (remote->ss.ss_family == AF_INET) {
+		p = (const unsigned char *)&(
+			    (const struct sockaddr_in *)&remote->ss)
+			    ->sin_addr;
+		n = 4;
+	} else {
+		p = (const unsigned char *)&(
+			    (const struct sockaddr_in6 *)&remote->ss)
+			    ->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return &t->source_memo[h % TP_SOURCE_MEMO];
+}
+
+/*
+ * The source address for remote when the listener is bound to a
+ * wildcard. Asking routing takes four system calls (a socket, connect,
+ * getsockname, close), and every request and 18x/2xx duet builds needs
+ * the answer for its Via or Contact: so it is kept per remote IP for
+ * TP_SOURCE_TTL_MS (with a wheel; without one, asked each time).
+ */
+static void wildcard_source(struct transport *t, const struct tp_addr *remote,
+			    struct tp_addr *out)
+{
+	uint16_t port = tp_addr_port(out);
+	struct tp_source_memo *m = t->wheel ? source_memo(t, remote) : NULL;
+	uint64_t now = t->wheel ? wheel_now(t->wheel) : 0;
+
+	if (m && m->until > now && tp_addr_same_ip(&m->remote, remote) &&
+	    m->src.ss.ss_family == out->ss.ss_family) {
+		*out = m->src;
+		tp_addr_set_port(out, port);
+		return;
+	}
+	t->stats.source_lookups++;
+	route_source(remote, out);
+	if (m && !tp_addr_is_any(out)) /* an answer, not the wildcard */
+		*m = (struct tp_source_memo){ .remote = *remote,
+					      .src = *out,
+					      .until = now + TP_SOURCE_TTL_MS };
+}
+
+int transport_local(struct transport *t, enum sip_proto proto,
 		    const struct tp_addr *remote, struct tp_addr *out)
 {
 	int family = tp_addr_is_set(remote) ? remote->ss.ss_family : AF_UNSPEC;
@@ -316,7 +363,7 @@ int transport_local(const struct transport *t, enum sip_proto proto,
 	*out = l->addr;
 	/* a wildcard bind is no address to put in a Via (§18.1.1) */
 	if (family != AF_UNSPEC && tp_addr_is_any(out))
-		route_source(remote, out);
+		wildcard_source(t, remote, out);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  * keep-alives, limits, connection reuse, idle close, response routing.
  * A real event_base runs the sockets; timers run on a manual clock.
  */
+#define _GNU_SOURCE /* unshare, CLONE_NEWNET (test_wildcard_source) */
 #include "test_util.h"
 
 #include <arpa/inet.h>
@@ -12,7 +13,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -1342,6 +1347,101 @@ static void test_addr_helpers(void **state)
 	assert_true(transport_too_big_for_udp(NULL, 1301));
 }
 
+/*
+ * A listener bound to a wildcard puts the source routing picks for the
+ * remote in its Via and Contact (§18.1.1), and asks routing once per
+ * remote IP per 10 s, not once per message (four system calls each).
+ * Binding 0.0.0.0 happens in a network namespace of the test's own, where
+ * only a loopback exists, inside a child process so that the other tests
+ * keep the host's loopback; the child reports by exit code (cmocka's
+ * asserts cannot cross the fork).
+ */
+#define WILD_SKIP 77
+
+static int wildcard_child(void)
+{
+	struct ifreq ifr = { 0 };
+	struct manual_clock mc;
+	struct event_base *base;
+	struct wheel *w = NULL;
+	struct transport *t = NULL;
+	struct transport_stats st;
+	struct tp_addr any, bound, to, to2, out;
+	char host[64];
+	int fd, rc = 0;
+
+	if (unshare(CLONE_NEWNET) != 0)
+		return WILD_SKIP;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0)
+		return 10;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0)
+		return 11;
+	close(fd);
+	manual_clock_init(&mc, 1000);
+	base = event_base_new();
+	if (!base || wheel_new(&w, NULL, &mc.clock) ||
+	    transport_new(&t, base, w, NULL, NULL, NULL))
+		return 12;
+	tp_addr_set(&any, SLICE_LIT("0.0.0.0"), 0);
+	tp_addr_set(&to, SLICE_LIT("127.0.0.1"), 5060);
+	tp_addr_set(&to2, SLICE_LIT("127.0.0.2"), 5060);
+	if (transport_listen(t, SIP_PROTO_UDP, &any, &bound))
+		return 13;
+	for (int i = 0; i < 3 && !rc; i++) { /* one lookup for three */
+		if (transport_local(t, SIP_PROTO_UDP, &to, &out) ||
+		    strcmp(tp_addr_host(&out, host, sizeof(host)),
+			   "127.0.0.1") != 0 ||
+		    tp_addr_port(&out) != tp_addr_port(&bound))
+			rc = 14;
+	}
+	transport_stats(t, &st);
+	if (!rc && st.source_lookups != 1)
+		rc = 15;
+	/* another remote IP: its own lookup */
+	if (!rc &&
+	    (transport_local(t, SIP_PROTO_UDP, &to2, &out) ||
+	     strcmp(tp_addr_host(&out, host, sizeof(host)), "127.0.0.1") != 0))
+		rc = 16;
+	transport_stats(t, &st);
+	if (!rc && st.source_lookups != 2)
+		rc = 17;
+	/* 10 s later routing is asked again */
+	wheel_advance(w, &mc, 10001);
+	if (!rc && transport_local(t, SIP_PROTO_UDP, &to, &out))
+		rc = 18;
+	transport_stats(t, &st);
+	if (!rc && st.source_lookups != 3)
+		rc = 19;
+	transport_free(t);
+	wheel_free(w);
+	event_base_free(base);
+	return rc;
+}
+
+static void test_wildcard_source(void **state)
+{
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(wildcard_child());
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == WILD_SKIP) {
+		fprintf(stderr, "test_wildcard_source: no network namespace "
+				"(unshare needs root): SKIPPED\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0); /* else: the failed step */
+}
+
 static void test_local_and_listen_errors(void **state)
 {
 	struct fx f;
@@ -1440,6 +1540,7 @@ int main(void)
 		LEAK_TEST(test_response_dest_conn),
 		LEAK_TEST(test_addr_helpers),
 		LEAK_TEST(test_local_and_listen_errors),
+		LEAK_TEST(test_wildcard_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,10 +136,12 @@ int transport_listen(struct transport *t, enum sip_proto proto,
 
 /**
  * A local address to put in Via/Contact for sending to `remote` over
- * proto: the first listener of that protocol and address family.
+ * proto: the first listener of that protocol and address family; for a
+ * wildcard listener (0.0.0.0, ::) the source routing picks for remote,
+ * remembered per remote IP for 10 s when the transport has a wheel.
  * Returns 0 or ENOENT.
  */
-int transport_local(const struct transport *t, enum sip_proto proto,
+int transport_local(struct transport *t, enum sip_proto proto,
 		    const struct tp_addr *remote, struct tp_addr *out);
 
 /**
@@ -175,11 +177,12 @@ int tp_response_dest(const struct sip_via *via, const struct tp_source *src,
 struct transport_stats {
 	uint64_t rx_msgs, tx_msgs;
 	uint64_t rx_bytes, tx_bytes;
-	uint64_t rx_bad;      /* messages that failed to parse */
-	uint64_t tx_errors;   /* sends that failed */
-	uint64_t tx_batches;  /* sendmmsg calls (several datagrams each) */
-	uint64_t udp_wakeups; /* UDP sockets found readable by the loop */
-	uint64_t udp_windows; /* UDP reads at the end of a read window */
+	uint64_t rx_bad;	 /* messages that failed to parse */
+	uint64_t tx_errors;	 /* sends that failed */
+	uint64_t tx_batches;	 /* sendmmsg calls (several datagrams each) */
+	uint64_t udp_wakeups;	 /* UDP sockets found readable by the loop */
+	uint64_t udp_windows;	 /* UDP reads at the end of a read window */
+	uint64_t source_lookups; /* routing asked for a wildcard's source */
 	uint64_t conns_opened, conns_closed, conns_refused, conns_idle_closed;
 	unsigned conns_open;
 };
