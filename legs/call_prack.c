@@ -537,7 +537,8 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 		call_reply(call->owner, st, req, 400, SLICE_NULL);
 		return true;
 	}
-	/* §3: a PRACK matching no reliable provisional duet sent: 481 */
+	/* §3: a PRACK matching no unacknowledged reliable provisional duet
+	 * sent: 481 */
 	if (from != LEG_A || !p || !p->a_first || !call->a_invite ||
 	    rack.cseq != call->a_invite->cseq ||
 	    !slice_eq_cstr(rack.method, "INVITE") || rack.rseq < p->a_first ||
@@ -545,8 +546,11 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 		call_reply(call->owner, st, req, 481, SLICE_NULL);
 		return true;
 	}
-	if (rack.rseq != p->a_unacked) { /* acknowledged before */
-		call_reply(call->owner, st, req, 200, SLICE_NULL);
+	/* §3: one acknowledged before is no unacknowledged provisional
+	 * either (a retransmitted PRACK never gets here: its transaction
+	 * absorbs it and sends its 200 again) */
+	if (rack.rseq != p->a_unacked) {
+		call_reply(call->owner, st, req, 481, SLICE_NULL);
 		return true;
 	}
 	/* §5: the PRACK of the provisional that carried the callee's offer
