@@ -6,7 +6,6 @@
  */
 #include "sip_tx_internal.h"
 
-#include <stdio.h>
 
 #include "duet/alloc.h"
 #include "duet/err.h"
@@ -649,7 +648,6 @@ void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
 	if (!r && !tx->ack)
 		return; /* compacted before any final: nothing to ACK */
 	struct sip_writer w;
-	char num[16];
 
 	if (!tx->ack && resp) {
 		sip_writer_init(&w, 512);
@@ -659,8 +657,8 @@ void tx_send_ack(struct sip_tx *tx, const struct sip_msg *resp)
 		sip_build_header_id(&w, SIP_HDR_FROM, r->from.raw);
 		sip_build_header_id(&w, SIP_HDR_TO, resp->to.raw);
 		sip_build_header_id(&w, SIP_HDR_CALL_ID, r->call_id);
-		snprintf(num, sizeof(num), "%u ACK", (unsigned)r->cseq);
-		sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(num));
+		sip_build_header_u32(&w, SIP_HDR_CSEQ, r->cseq,
+				     SLICE_LIT(" ACK"));
 		for (h = sip_msg_hdr(r, SIP_HDR_ROUTE); h;
 		     h = sip_msg_hdr_next(r, h))
 			sip_build_header_id(&w, SIP_HDR_ROUTE, h->value);

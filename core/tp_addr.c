@@ -183,6 +183,26 @@ uint16_t tp_addr_port(const struct tp_addr *a)
 	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 }
 
+uint32_t tp_addr_ip_hash(const struct tp_addr *a)
+{
+	const unsigned char *p;
+	size_t n;
+	uint32_t h = 2166136261u;
+
+	if (a->ss.ss_family == AF_INET) {
+		p = (const void *)&((const struct sockaddr_in *)&a->ss)
+			    ->sin_addr;
+		n = 4;
+	} else {
+		p = (const void *)&((const struct sockaddr_in6 *)&a->ss)
+			    ->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h ^ (h >> 16);
+}
+
 void tp_addr_set_port(struct tp_addr *a, uint16_t port)
 {
 	if (a->ss.ss_family == AF_INET)

@@ -20,22 +20,7 @@
 
 static unsigned bucket_of(const struct tp_addr *a)
 {
-	const unsigned char *p;
-	size_t n;
-	uint32_t h = 2166136261u; /* FNV-1a over the IP bytes */
-
-	if (a->ss.ss_family == AF_INET) {
-		p = (const void *)&((const struct sockaddr_in *)&a->ss)
-			    ->sin_addr;
-		n = 4;
-	} else {
-		p = (const void *)&((const struct sockaddr_in6 *)&a->ss)
-			    ->sin6_addr;
-		n = 16;
-	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return (h ^ (h >> 16)) % TP_BUCKETS;
+	return tp_addr_ip_hash(a) % TP_BUCKETS;
 }
 
 static void list_push(struct tp_conn **head, struct tp_conn *c)

@@ -99,6 +99,9 @@ struct transport {
 bool tp_addr_is_set(const struct tp_addr *a);
 /* Same family and address, ports ignored. */
 bool tp_addr_same_ip(const struct tp_addr *a, const struct tp_addr *b);
+/* FNV-1a over an IPv4 or IPv6 address's IP bytes (port ignored), folded:
+ * the connection table's buckets and the wildcard source memo. */
+uint32_t tp_addr_ip_hash(const struct tp_addr *a);
 /* Set an IPv4 or IPv6 address's port. */
 void tp_addr_set_port(struct tp_addr *a, uint16_t port);
 /* Is a an unspecified address (0.0.0.0 or ::)? */

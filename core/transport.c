@@ -297,28 +297,11 @@ static void route_source(const struct tp_addr *remote, struct tp_addr *out)
 	close(fd);
 }
 
-/* The memo slot of a remote IP (its address bytes hashed, port ignored). */
+/* The memo slot of a remote IP. */
 static struct tp_source_memo *source_memo(struct transport *t,
 					  const struct tp_addr *remote)
 {
-	const unsigned char *p;
-	size_t n;
-	uint32_t h = 2166136261u;
-
-	if (remote->ss.ss_family == AF_INET) {
-		p = (const unsigned char *)&(
-			    (const struct sockaddr_in *)&remote->ss)
-			    ->sin_addr;
-		n = 4;
-	} else {
-		p = (const unsigned char *)&(
-			    (const struct sockaddr_in6 *)&remote->ss)
-			    ->sin6_addr;
-		n = 16;
-	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return &t->source_memo[h % TP_SOURCE_MEMO];
+	return &t->source_memo[tp_addr_ip_hash(remote) % TP_SOURCE_MEMO];
 }
 
 /*

@@ -786,8 +786,6 @@ int call_send_cancel_b(struct call *call)
  * starts w with them. */
 static void cancel_head(struct sip_writer *w, const struct sip_msg *inv)
 {
-	char num[24];
-
 	sip_writer_init(w, 512);
 	sip_build_request_line(w, SLICE_LIT("CANCEL"), inv->ruri.raw);
 	sip_build_header_id(w, SIP_HDR_VIA, inv->vias[0].raw);
@@ -795,8 +793,7 @@ static void cancel_head(struct sip_writer *w, const struct sip_msg *inv)
 	sip_build_header_id(w, SIP_HDR_FROM, inv->from.raw);
 	sip_build_header_id(w, SIP_HDR_TO, inv->to.raw);
 	sip_build_header_id(w, SIP_HDR_CALL_ID, inv->call_id);
-	snprintf(num, sizeof(num), "%u CANCEL", (unsigned)inv->cseq);
-	sip_build_header_id(w, SIP_HDR_CSEQ, slice_cstr(num));
+	sip_build_header_u32(w, SIP_HDR_CSEQ, inv->cseq, SLICE_LIT(" CANCEL"));
 	for (const struct sip_hdr *h = sip_msg_hdr(inv, SIP_HDR_ROUTE); h;
 	     h = sip_msg_hdr_next(inv, h))
 		sip_build_header_id(w, SIP_HDR_ROUTE, h->value);

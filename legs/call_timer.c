@@ -214,7 +214,7 @@ bool call_timer_b_422(struct call *call, const struct sip_msg *resp)
 	struct leg_timer *t = &call->leg[LEG_B].st;
 	const struct sip_msg *prev = call->b_invite;
 	const struct sip_hdr *h = sip_msg_hdr(resp, SIP_HDR_MIN_SE);
-	char via[160], cseq[24];
+	char via[160];
 	struct sip_msg *m = NULL;
 	struct sip_writer w;
 	uint32_t min;
@@ -229,7 +229,6 @@ bool call_timer_b_422(struct call *call, const struct sip_msg *resp)
 		return false;
 	t->retried_422 = true;
 	t->min_se = min;
-	snprintf(cseq, sizeof(cseq), "%u INVITE", (unsigned)prev->cseq + 1);
 	sip_writer_init(&w, 1024 + prev->body.len);
 	sip_build_request_line(&w, SLICE_LIT("INVITE"), prev->ruri.raw);
 	for (uint16_t i = 0; i < prev->hdr_count; i++) {
@@ -240,7 +239,8 @@ bool call_timer_b_422(struct call *call, const struct sip_msg *resp)
 			sip_build_header_id(&w, SIP_HDR_VIA, slice_cstr(via));
 			break;
 		case SIP_HDR_CSEQ:
-			sip_build_header_id(&w, SIP_HDR_CSEQ, slice_cstr(cseq));
+			sip_build_header_u32(&w, SIP_HDR_CSEQ, prev->cseq + 1,
+					     SLICE_LIT(" INVITE"));
 			break;
 		case SIP_HDR_SESSION_EXPIRES:
 			put_se(&w, b_interval(call), NULL);
