@@ -119,18 +119,22 @@ static _Thread_local struct pool_class pool[POOL_CLASSES];
 static _Thread_local struct duet_pool_stats pstats;
 static _Thread_local int pool_mode; /* 0: unknown, 1: pool, 2: heap */
 
-static bool pool_on(void)
+/* once per thread: the environment's answer */
+static bool pool_decide(void)
 {
-	if (pool_mode == 0) {
 #ifdef POOL_HEAP_ONLY
-		pool_mode = 2;
+	pool_mode = 2;
 #else
-		const char *e = getenv("DUET_NO_POOL");
+	const char *e = getenv("DUET_NO_POOL");
 
-		pool_mode = e && *e && strcmp(e, "0") ? 2 : 1;
+	pool_mode = e && *e && strcmp(e, "0") ? 2 : 1;
 #endif
-	}
 	return pool_mode == 1;
+}
+
+static inline bool pool_on(void)
+{
+	return pool_mode == 1 || (pool_mode == 0 && pool_decide());
 }
 
 void *duet_pool_alloc(size_t n)
@@ -255,6 +259,105 @@ void duet_cache_free(void *p, size_t n)
 	cache_bytes += size;
 	stats.frees++;
 	stats.live--;
+}
+
+/* ---- the FIFO arena ---- */
+
+struct duet_fifo_chunk {
+	struct duet_fifo *owner;
+	uint32_t live; /* blocks not freed yet */
+	uint32_t used; /* bytes carved, this header included */
+};
+
+/* before each block: its offset in its chunk, 0 for a heap block */
+struct fifo_block {
+	uint32_t off;
+	uint32_t pad[3]; /* keeps the block 16-byte aligned */
+};
+
+#define FIFO_ROUND(n) (((n) + 15) & ~(size_t)15)
+#define FIFO_HDR FIFO_ROUND(sizeof(struct duet_fifo_chunk))
+
+_Static_assert(sizeof(struct fifo_block) == 16, "block header size");
+
+static void *fifo_heap_block(size_t n)
+{
+	struct fifo_block *b = malloc(sizeof(*b) + n);
+
+	if (!b)
+		return counted(NULL);
+	b->off = 0;
+	return counted(b + 1);
+}
+
+void *duet_fifo_alloc(struct duet_fifo *f, size_t n)
+{
+	size_t need = sizeof(struct fifo_block) + FIFO_ROUND(n ? n : 1);
+	struct duet_fifo_chunk *c = f->cur;
+	struct fifo_block *b;
+
+	if (injected_failure())
+		return NULL;
+	if (need > DUET_FIFO_CHUNK - FIFO_HDR || !pool_on())
+		return fifo_heap_block(n);
+	/* an empty current chunk is reset by its last free, so it always
+	 * has room: a full one has live blocks and stays until they go */
+	if (!c || c->used + need > DUET_FIFO_CHUNK) {
+		c = f->spare;
+		f->spare = NULL;
+		if (!c) {
+			c = malloc(DUET_FIFO_CHUNK);
+			if (!c)
+				return counted(NULL);
+			f->chunks++;
+		}
+		c->owner = f;
+		c->live = 0;
+		c->used = FIFO_HDR;
+		f->cur = c;
+	}
+	b = (struct fifo_block *)(void *)((char *)c + c->used);
+	b->off = c->used;
+	c->used += (uint32_t)need;
+	c->live++;
+	return counted(b + 1);
+}
+
+void duet_fifo_free(void *p)
+{
+	struct fifo_block *b;
+	struct duet_fifo_chunk *c;
+	struct duet_fifo *f;
+
+	if (!p)
+		return;
+	stats.frees++;
+	stats.live--;
+	b = (struct fifo_block *)p - 1;
+	if (b->off == 0) {
+		free(b);
+		return;
+	}
+	c = (struct duet_fifo_chunk *)(void *)((char *)b - b->off);
+	if (--c->live)
+		return;
+	f = c->owner;
+	if (c == f->cur) /* empty: carve it again from the start */
+		c->used = FIFO_HDR;
+	else if (!f->spare)
+		f->spare = c;
+	else
+		free(c);
+}
+
+void duet_fifo_release(struct duet_fifo *f)
+{
+	free(f->spare);
+	f->spare = NULL;
+	if (f->cur && f->cur->live == 0) {
+		free(f->cur);
+		f->cur = NULL;
+	}
 }
 
 struct duet_pool_stats duet_pool_stats(void)

@@ -68,8 +68,13 @@ static void tx_free(struct sip_tx *tx)
 		tp_conn_unref(tx->src.conn);
 		duet_free(tx->resp);
 		duet_free(tx->ack);
+		/* made and freed by the thousand per second, each living
+		 * less than a call's setup: its pool class hands the same few
+		 * objects out again, not the heap's free lists */
+		duet_pool_free(tx, sizeof(*tx));
+		return;
 	}
-	duet_free(tx);
+	duet_fifo_free(tx);
 }
 
 void tx_discard(struct sip_tx *tx)
@@ -89,6 +94,8 @@ void txl_free(struct txl *l)
 			tx_free(tx);
 		}
 	}
+	duet_fifo_release(&l->slim_fifo[0]);
+	duet_fifo_release(&l->slim_fifo[1]);
 	duet_free(l->buckets);
 	duet_free(l->merge);
 	duet_free(l);
@@ -387,7 +394,7 @@ struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 
 	if (l->stats.live >= l->cfg.max_transactions)
 		return NULL;
-	tx = duet_calloc(1, sizeof(*tx));
+	tx = duet_pool_alloc(sizeof(*tx)); /* zeroed; see tx_free */
 	if (!tx)
 		return NULL;
 	tx->l = l;

@@ -3,6 +3,7 @@
 #ifndef DUET_CORE_SIP_TX_INTERNAL_H
 #define DUET_CORE_SIP_TX_INTERNAL_H
 
+#include "duet/alloc.h"
 #include "duet/sip_build.h"
 #include "duet/sip_tx.h"
 
@@ -118,6 +119,10 @@ struct txl {
 	const char *tu_out;
 	size_t tu_out_len;
 	uint32_t mask; /* bucket count - 1, for both tables */
+	/* slim transactions (tx_slim), by how long they linger: T4 (I, K)
+	 * or 64*T1 (J, L, M), so each arena's blocks end in about the order
+	 * they were made */
+	struct duet_fifo slim_fifo[2];
 };
 
 struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,

@@ -6,7 +6,6 @@
  */
 #include "sip_tx_internal.h"
 
-
 #include "duet/alloc.h"
 #include "duet/err.h"
 #include "duet/sip_build.h"
@@ -270,6 +269,7 @@ void tx_slim(struct sip_tx *tx)
 	size_t kept_len, resp_len, ack_len;
 	struct tx_match v;
 	struct sip_tx *s;
+	bool short_life;
 	char *at;
 
 	if (tx->slim || !tx->let_go || tx->hold || tx->ended ||
@@ -282,7 +282,11 @@ void tx_slim(struct sip_tx *tx)
 		return;
 	resp_len = tx->kind == SIP_TX_NIST && tx->resp ? tx->resp_len : 0;
 	ack_len = tx->kind == SIP_TX_ICT && tx->ack ? tx->ack_len : 0;
-	s = duet_malloc(TX_SLIM_SIZE + kept_len + resp_len + ack_len);
+	/* Timer I or K (T4) or J, L, M (64*T1): the same on UDP or not */
+	short_life = (tx->kind == SIP_TX_IST && tx->state == TXS_CONFIRMED) ||
+		     tx->kind == SIP_TX_NICT;
+	s = duet_fifo_alloc(&l->slim_fifo[short_life],
+			    TX_SLIM_SIZE + kept_len + resp_len + ack_len);
 	if (!s)
 		return;
 	memcpy(s, tx, TX_SLIM_SIZE);
@@ -311,7 +315,7 @@ void tx_slim(struct sip_tx *tx)
 	duet_free(tx->kept);
 	duet_free(tx->resp);
 	duet_free(tx->ack);
-	duet_free(tx);
+	duet_pool_free(tx, sizeof(*tx));
 	l->stats.slimmed++;
 }
 

@@ -167,12 +167,86 @@ static void test_cache(void **state)
 	assert_int_equal(b.live, a.live);
 }
 
+/*
+ * FIFO arena: blocks are carved in order from one chunk, aligned; a chunk
+ * whose blocks are all freed is reused (the current one from its start,
+ * another as the spare), a third empty one goes back to the heap; big
+ * blocks and injected failures behave; every block is counted.
+ */
+static void test_fifo(void **state)
+{
+	enum { N = 200, SZ = 1000 };
+	static char *p[N];
+	struct duet_alloc_stats a = duet_alloc_stats(), b;
+	struct duet_fifo f = { 0 };
+	char *x, *y, *big;
+	bool on = pooled();
+
+	(void)state;
+	x = duet_fifo_alloc(&f, 100);
+	y = duet_fifo_alloc(&f, 1);
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_int_equal((uintptr_t)x % 16, 0);
+	assert_int_equal((uintptr_t)y % 16, 0);
+	memset(x, 'x', 100);
+	memset(y, 'y', 1);
+	if (on) { /* carved one after the other: 112 + a 16-byte header */
+		assert_ptr_equal(y, x + 112 + 16);
+		assert_int_equal(f.chunks, 1);
+	}
+	b = duet_alloc_stats();
+	assert_int_equal(b.live - a.live, 2);
+	duet_fifo_free(x);
+	duet_fifo_free(y);
+	/* the current chunk emptied: the next block is its first again */
+	y = duet_fifo_alloc(&f, 50);
+	if (on)
+		assert_ptr_equal(y, x);
+	duet_fifo_free(y);
+	/* about 65 blocks of 1 KiB per chunk: N fill four chunks */
+	for (int i = 0; i < N; i++) {
+		p[i] = duet_fifo_alloc(&f, SZ);
+		assert_non_null(p[i]);
+		memset(p[i], i & 0xff, SZ);
+	}
+	if (on)
+		assert_int_equal(f.chunks, 4);
+	for (int i = 0; i < N; i++) { /* nothing overwritten another */
+		for (int j = 0; j < SZ; j += 97)
+			assert_int_equal((unsigned char)p[i][j], i & 0xff);
+	}
+	/* freed oldest first: the first full chunk becomes the spare, the
+	 * next ones go back to the heap */
+	for (int i = 0; i < N; i++)
+		duet_fifo_free(p[i]);
+	for (int i = 0; i < N; i++) { /* spare and current: no new chunk */
+		p[i] = duet_fifo_alloc(&f, SZ);
+		assert_non_null(p[i]);
+	}
+	if (on)
+		assert_int_equal(f.chunks, 4 + 2);
+	for (int i = N - 1; i >= 0; i--) /* any order works */
+		duet_fifo_free(p[i]);
+	big = duet_fifo_alloc(&f, DUET_FIFO_CHUNK); /* bigger than a chunk */
+	assert_non_null(big);
+	memset(big, 'b', DUET_FIFO_CHUNK);
+	duet_fifo_free(big);
+	duet_fifo_free(NULL);
+	duet_alloc_fail_nth(1);
+	assert_null(duet_fifo_alloc(&f, 10));
+	duet_fifo_release(&f);
+	b = duet_alloc_stats();
+	assert_int_equal(b.live, a.live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_counts),	      LEAK_TEST(test_fail_nth),
 		LEAK_TEST(test_pool_reuse),   LEAK_TEST(test_pool_many),
 		LEAK_TEST(test_pool_strings), LEAK_TEST(test_cache),
+		LEAK_TEST(test_fifo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

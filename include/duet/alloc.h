@@ -42,9 +42,12 @@ void duet_alloc_fail_nth(uint64_t nth);
  * The pool: small objects that live as long as a call (the call, its
  * dialogs and their strings) are carved from 64 KiB slabs of their own,
  * by size class (16-byte steps up to DUET_POOL_MAX), not from the heap
- * that messages and transactions churn through. So a call held for hours
- * pins a few hundred dense bytes, not the pages its setup traffic was
- * spread over, and those pages can go back to the system. Freed objects
+ * that messages churn through. So a call held for hours pins a few
+ * hundred dense bytes, not the pages its setup traffic was spread over,
+ * and those pages can go back to the system. Transactions until they
+ * linger (made and freed by the thousand per second, a few hundred alive
+ * at 1000 calls/s) come from it too: their class hands the same objects
+ * out again without searching the heap's free lists. Freed objects
  * are reused by their class; slabs are kept. Counted like duet_malloc
  * (live, failure injection). Bigger objects, sanitizer builds and
  * DUET_NO_POOL=1 in the environment (valgrind runs) use the heap.
@@ -81,6 +84,35 @@ struct duet_pool_stats {
 void *duet_cache_alloc(size_t n);
 /** Free p (NULL is fine); n must be the size it was allocated with. */
 void duet_cache_free(void *p, size_t n);
+
+/*
+ * The FIFO arena: blocks that die in about the order they were made (a
+ * lingering transaction ends 64*T1 after it began to linger) are carved
+ * one after the other from 64 KiB chunks, and a chunk goes back to the
+ * heap when its last block is freed (one empty chunk is kept as the
+ * next). So neither making nor freeing such a block searches the heap's
+ * free lists, and blocks that live 32 s do not leave holes between the
+ * short-lived ones the heap hands out meanwhile. A block's 16-byte header
+ * finds its chunk. Counted like duet_malloc (live, failure injection).
+ * Blocks bigger than a chunk's room, sanitizer builds and DUET_NO_POOL=1
+ * use the heap. An arena belongs to one thread; a zeroed struct is an
+ * empty one.
+ */
+#define DUET_FIFO_CHUNK (64 * 1024)
+
+struct duet_fifo_chunk;
+struct duet_fifo {
+	struct duet_fifo_chunk *cur;   /* where blocks are carved */
+	struct duet_fifo_chunk *spare; /* an empty one, kept for the next */
+	uint64_t chunks;	       /* chunks taken from the heap */
+};
+
+/** n bytes (not zeroed, 16-byte aligned), or NULL. */
+void *duet_fifo_alloc(struct duet_fifo *f, size_t n);
+/** Free a block of any arena (NULL is fine). */
+void duet_fifo_free(void *p);
+/** Give f's empty chunks back; every block must have been freed. */
+void duet_fifo_release(struct duet_fifo *f);
 
 /** This thread's pool counters. */
 struct duet_pool_stats duet_pool_stats(void);
