@@ -68,10 +68,7 @@ static void tx_free(struct sip_tx *tx)
 		tp_conn_unref(tx->src.conn);
 		duet_free(tx->resp);
 		duet_free(tx->ack);
-		/* made and freed by the thousand per second, each living
-		 * less than a call's setup: its pool class hands the same few
-		 * objects out again, not the heap's free lists */
-		duet_pool_free(tx, sizeof(*tx));
+		duet_free(tx);
 		return;
 	}
 	duet_fifo_free(tx);
@@ -394,7 +391,7 @@ struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 
 	if (l->stats.live >= l->cfg.max_transactions)
 		return NULL;
-	tx = duet_pool_alloc(sizeof(*tx)); /* zeroed; see tx_free */
+	tx = duet_calloc(1, sizeof(*tx));
 	if (!tx)
 		return NULL;
 	tx->l = l;

@@ -315,7 +315,7 @@ void tx_slim(struct sip_tx *tx)
 	duet_free(tx->kept);
 	duet_free(tx->resp);
 	duet_free(tx->ack);
-	duet_pool_free(tx, sizeof(*tx));
+	duet_free(tx);
 	l->stats.slimmed++;
 }
 

@@ -44,10 +44,7 @@ void duet_alloc_fail_nth(uint64_t nth);
  * by size class (16-byte steps up to DUET_POOL_MAX), not from the heap
  * that messages churn through. So a call held for hours pins a few
  * hundred dense bytes, not the pages its setup traffic was spread over,
- * and those pages can go back to the system. Transactions until they
- * linger (made and freed by the thousand per second, a few hundred alive
- * at 1000 calls/s) come from it too: their class hands the same objects
- * out again without searching the heap's free lists. Freed objects
+ * and those pages can go back to the system. Freed objects
  * are reused by their class; slabs are kept. Counted like duet_malloc
  * (live, failure injection). Bigger objects, sanitizer builds and
  * DUET_NO_POOL=1 in the environment (valgrind runs) use the heap.
