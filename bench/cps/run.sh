@@ -23,13 +23,18 @@
 #    the next lower clean rate (3 tries at most). The targets' ratio uses
 #    this sustained rate.
 # 3. CPU per call: utime+stime of the target (every Kamailio process) from
-#    /proc/PID/stat across the CPS_REF_RATE step plus CPS_DRAIN_SECONDS after
+#    /proc/PID/stat across a CPS_REF_RATE step plus CPS_DRAIN_SECONDS after
 #    it, so the timers that end the calls' transactions fire inside the
 #    window, divided by the calls completed. The step starts
-#    CPS_DRAIN_SECONDS after the step before it ended, so that the window
-#    holds the work of its own calls only: the earlier steps' transactions
-#    (lingering up to 64*T1 on UDP in duet, RFC 6026; about 5 s in
-#    Kamailio) end before it opens, not inside it.
+#    CPS_DRAIN_SECONDS after the target's previous step ended, so that the
+#    window holds the work of its own calls only: the earlier steps'
+#    transactions (lingering up to 64*T1 on UDP in duet, RFC 6026; about
+#    5 s in Kamailio) end before it opens, not inside it. One such window
+#    moves by 10-15% from run to run on a shared machine, so the verdict
+#    takes the median of CPS_CPU_ROUNDS windows per target, duet's and
+#    Kamailio's alternating on two processes kept running (after one
+#    unmeasured warm-up window each), so that a slow minute of the host
+#    falls on both. The ladder's CPS_REF_RATE step is shown too.
 # 4. Memory per call held open: a fresh target, CPS_HOLD calls set up (at
 #    CPS_HOLD_RATE, or the target's ladder rate if lower) and held until
 #    their transactions are gone; resident memory (duet: VmRSS; Kamailio:
@@ -44,12 +49,13 @@
 # Kamailio's, at most 2 KiB resident per call held open. A FAIL is printed,
 # not returned: this is a benchmark, not a test (exit 1 only when it cannot
 # run at all). Everything binds 127.0.0.1 on free ports picked at start;
-# every process started here is killed on exit. About 13 minutes.
+# every process started here is killed on exit. About 19 minutes.
 #
 # Environment: CPS_STEPS (default "250 500 1000 2000 3000 4000 6000 8000"),
 # CPS_STEP_SECONDS (10), CPS_SUSTAIN_SECONDS (40), CPS_CALL_MS (1000),
 # CPS_REF_RATE (1000), CPS_DRAIN_SECONDS (34), CPS_HOLD (20000),
-# CPS_HOLD_RATE (2000), CPS_TARGETS (default "sipp duet kamailio"),
+# CPS_HOLD_RATE (2000), CPS_CPU_ROUNDS (3; 0: the ladder's step decides),
+# CPS_TARGETS (default "sipp duet kamailio"),
 # CPS_KEEP=1 keeps the work directory (SIPp statistics, logs), CPS_DEBUG=1
 # has the caller write the history of every failed call there.
 set -euo pipefail
@@ -69,6 +75,7 @@ drain_s=${CPS_DRAIN_SECONDS:-34}
 hold_n=${CPS_HOLD:-20000}
 hold_rate=${CPS_HOLD_RATE:-2000}
 targets=${CPS_TARGETS:-"sipp duet kamailio"}
+cpu_rounds=${CPS_CPU_ROUNDS:-3}
 max_retr_pct=1
 cpu_ratio_max=0.3
 rate_ratio_min=2
@@ -345,7 +352,7 @@ run_uac() {
 
 # ------------------------------------------------------------ one step
 
-declare -A max_clean sustained cpu_us cpu_note mem_b mem_note dead
+declare -A max_clean sustained cpu_us cpu_note cpu_samples ladder_cpu mem_b mem_note dead
 declare -A clean_rates
 step_hdr() {
 	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %7s %7s %11s %8s %5s\n' \
@@ -425,6 +432,7 @@ ladder() {
 		run_step "$kind" ladder "$rate" "$step_s" "$drain"
 		if [ "$rate" = "$ref_rate" ] && [ -n "$tgt_pid" ]; then
 			cpu_us[$kind]=$step_cpu
+			ladder_cpu[$kind]=$step_cpu
 			cpu_note[$kind]="at $rate cps over ${step_s} s + ${drain} s, after ${drain} s quiet"
 			[ "$step_verdict" = clean ] || cpu_note[$kind]+=" (step $step_verdict)"
 		fi
@@ -450,6 +458,51 @@ sustain() {
 			sustained[$kind]=$rate
 			break
 		fi
+	done
+}
+
+# the median of the numbers on stdin (an even count: the mean of the middle two)
+median() {
+	tr ' ' '\n' | grep -v '^$' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else if (NR) printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# CPU windows, duet's and Kamailio's alternating (3. above): both targets
+# run side by side on their own ports, one measured while the other idles
+cpu_rounds_run() {
+	local d_pid d_addr k_pid k_addr r k samples_d= samples_k=
+	start_target duet
+	d_pid=$tgt_pid d_addr=$tgt_addr
+	start_target kamailio
+	k_pid=$tgt_pid k_addr=$tgt_addr
+	for r in $(seq 0 "$cpu_rounds"); do
+		for k in duet kamailio; do
+			if [ $k = duet ]; then
+				tgt_pid=$d_pid tgt_addr=$d_addr
+			else
+				tgt_pid=$k_pid tgt_addr=$k_addr
+			fi
+			alive "$tgt_pid" || continue
+			# round 0 warms the process up and is not counted
+			run_step "$k" "cpu$r" "$ref_rate" "$step_s" "$drain_s"
+			[ "$r" -gt 0 ] && [ "$step_verdict" = clean ] || continue
+			if [ $k = duet ]; then
+				samples_d+=" $step_cpu"
+			else
+				samples_k+=" $step_cpu"
+			fi
+		done
+	done
+	for k in duet kamailio; do
+		[ "${dead[$k]:-0}" = 1 ] && log_tail "$k"
+	done
+	stop_target "$d_pid"
+	stop_target "$k_pid"
+	cpu_samples[duet]=${samples_d# } cpu_samples[kamailio]=${samples_k# }
+	for k in duet kamailio; do
+		[ -n "${cpu_samples[$k]}" ] || continue
+		cpu_us[$k]=$(echo "${cpu_samples[$k]}" | median)
+		cpu_note[$k]="median of ${cpu_samples[$k]// /, } at $ref_rate cps (${step_s} s + ${drain_s} s each, alternating)"
 	done
 }
 
@@ -520,6 +573,12 @@ for k in $targets; do
 	ladder "$k"
 	[ "$k" = sipp ] || sustain "$k"
 done
+if [ "$cpu_rounds" -gt 0 ] && wants duet && wants kamailio; then
+	echo
+	echo "== CPU: $cpu_rounds windows per target at $ref_rate cps, alternating (cpu0: warm-up, not counted) =="
+	step_hdr
+	cpu_rounds_run
+fi
 echo
 echo "== memory: $hold_n calls held open (set up at up to $hold_rate cps) =="
 printf '  %-15s %5s %6s %6s %6s %8s %8s %8s %8s %10s %10s %7s %7s %6s\n' \
@@ -558,6 +617,9 @@ d_cpu=${cpu_us[duet]:--} k_cpu=${cpu_us[kamailio]:--}
 if [ "$d_cpu" != - ] && [ "$k_cpu" != - ]; then
 	r=$(fdiv "$d_cpu" "$k_cpu" "%.2f")
 	echo "CPU per call at $ref_rate cps: duet $d_cpu us, kamailio $k_cpu us, ratio $r (target <= $cpu_ratio_max): $(verdict "$r <= $cpu_ratio_max")"
+	if [ -n "${cpu_samples[duet]:-}" ]; then
+		echo "  (medians; windows: duet ${cpu_samples[duet]// /, }, kamailio ${cpu_samples[kamailio]// /, }; the ladder's step: duet ${ladder_cpu[duet]:--}, kamailio ${ladder_cpu[kamailio]:--}, ratio $(fdiv "${ladder_cpu[duet]:-0}" "${ladder_cpu[kamailio]:-0}" "%.2f"))"
+	fi
 else
 	echo "CPU per call at $ref_rate cps: duet $d_cpu us, kamailio $k_cpu us: not both measured: FAIL"
 fi
