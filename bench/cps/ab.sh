@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A/B of duet builds (or of one build with two read windows) on the
+# bench-cps call: SIPp caller -> duet -> SIPp callee on 127.0.0.1, a fresh
+# duet per run, AB_RATE calls/s for AB_SECONDS, then AB_DRAIN seconds so
+# the lingering transactions end inside the window; the builds alternate,
+# AB_ROUNDS times, so a slow minute of a shared host falls on both. Prints
+# one line per run: utime and stime per call (from /proc/PID/stat, 10 ms
+# ticks), page faults per call, and duet's own counts of read windows and
+# sendmmsg calls. A measuring tool for a change, not a verdict: see
+# run.sh for the targets.
+#
+#   bench/cps/ab.sh BUILD_A BUILD_B      e.g. /tmp/old/build build
+#
+# Environment: AB_ROUNDS (3), AB_RATE (1000), AB_SECONDS (10), AB_DRAIN
+# (34), AB_WINDOW_A / AB_WINDOW_B (timers.udp_read_window_us of each side;
+# unset: duet's default).
+set -euo pipefail
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BUILD_A BUILD_B" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+rounds=${AB_ROUNDS:-3} rate=${AB_RATE:-1000} secs=${AB_SECONDS:-10}
+drain=${AB_DRAIN:-34}
+hz=$(getconf CLK_TCK)
+for b in "$1" "$2"; do
+	[ -x "$b/app/duet" ] || {
+		echo "ab: $b/app/duet not built" >&2
+		exit 1
+	}
+done
+tmp=$(mktemp -d /tmp/bench-ab.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+read -r p_uas p_uac p_duet < <(python3 -c '
+import socket
+s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+
+# one run: BUILD WINDOW_US -> its line
+one() {
+	local b=$1 win=$2 d uas u0 s0 f0 u1 s1 f1 wj=
+	[ -n "$win" ] && wj=", \"udp_read_window_us\": $win"
+	cat >"$tmp/duet.json" <<EOF
+{ "listen": [ {"transport":"udp","address":"127.0.0.1","port":$p_duet} ],
+  "routes": [ {"name":"ab","targets":[{"uri":"sip:callee@127.0.0.1:$p_uas"}]} ],
+  "timers": {"ring_timeout": 60000$wj}, "log_level": "info",
+  "limits": {"max_transactions": 2000000} }
+EOF
+	"$b/app/duet" -c "$tmp/duet.json" >"$tmp/duet.log" 2>&1 &
+	d=$!
+	pids+=("$d")
+	sipp -sf "$here/uas.xml" -t u1 -i 127.0.0.1 -p "$p_uas" -nostdin \
+		-buff_size 4194304 -timeout $((secs + drain + 60))s >/dev/null 2>&1 &
+	uas=$!
+	pids+=("$uas")
+	sleep 1
+	read -r u0 s0 f0 < <(awk '{ print $14, $15, $10 }' "/proc/$d/stat")
+	timeout $((secs + 30)) sipp -sf "$here/uac.xml" -t u1 -i 127.0.0.1 \
+		-buff_size 4194304 -p "$p_uac" "127.0.0.1:$p_duet" -r "$rate" \
+		-rp 1000 -m $((rate * secs)) -nostdin >/dev/null 2>&1 || true
+	sleep "$drain"
+	read -r u1 s1 f1 < <(awk '{ print $14, $15, $10 }' "/proc/$d/stat")
+	kill -TERM "$d"
+	wait "$d" 2>/dev/null || true
+	kill -KILL "$uas"
+	wait "$uas" 2>/dev/null || true
+	sleep 1
+	awk -v b="$b" -v w="${win:-default}" -v n=$((rate * secs)) -v hz="$hz" \
+		-v c=$((u1 - u0 + s1 - s0)) -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v f=$((f1 - f0)) \
+		-v st="$(grep -o '[0-9]* read windows, [0-9]* sendmmsg' "$tmp/duet.log" || true)" \
+		'BEGIN { printf "%-28s window %-7s cpu_us/call %4.0f (user %3.0f, sys %3.0f) faults/call %.2f; %s\n",
+			b, w, c * 1e6 / hz / n, u * 1e6 / hz / n, s * 1e6 / hz / n, f / n, st }'
+}
+
+echo "ab: $rounds rounds of $((rate * secs)) calls at $rate/s + ${drain} s, fresh duet each"
+for _ in $(seq "$rounds"); do
+	one "$1" "${AB_WINDOW_A:-}"
+	one "$2" "${AB_WINDOW_B:-}"
+done
