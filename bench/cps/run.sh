@@ -117,7 +117,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # a retransmission counted against the step. When allowed (root), every
 # process gets up to 4 MiB for the run (SIPp -buff_size, Kamailio
 # maxbuffer, duet's own request) and the old limits come back at the end.
-old_rmem= old_wmem=
+old_rmem='' old_wmem=''
 if [ -w /proc/sys/net/core/rmem_max ] && [ -w /proc/sys/net/core/wmem_max ]; then
 	old_rmem=$(cat /proc/sys/net/core/rmem_max)
 	old_wmem=$(cat /proc/sys/net/core/wmem_max)
@@ -470,7 +470,7 @@ median() {
 # CPU windows, duet's and Kamailio's alternating (3. above): both targets
 # run side by side on their own ports, one measured while the other idles
 cpu_rounds_run() {
-	local d_pid d_addr k_pid k_addr r k samples_d= samples_k=
+	local d_pid d_addr k_pid k_addr r k samples_d='' samples_k=''
 	start_target duet
 	d_pid=$tgt_pid d_addr=$tgt_addr
 	start_target kamailio
@@ -485,7 +485,9 @@ cpu_rounds_run() {
 			alive "$tgt_pid" || continue
 			# round 0 warms the process up and is not counted
 			run_step "$k" "cpu$r" "$ref_rate" "$step_s" "$drain_s"
-			[ "$r" -gt 0 ] && [ "$step_verdict" = clean ] || continue
+			if [ "$r" -eq 0 ] || [ "$step_verdict" != clean ]; then
+				continue
+			fi
 			if [ $k = duet ]; then
 				samples_d+=" $step_cpu"
 			else
