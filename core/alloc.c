@@ -104,7 +104,7 @@ void duet_alloc_fail_nth(uint64_t nth)
 
 #define POOL_STEP 16
 #define POOL_CLASSES (DUET_POOL_MAX / POOL_STEP)
-#define POOL_SLAB (64 * 1024)
+#define POOL_SLAB ((size_t)64 * 1024)
 
 struct pool_free_obj {
 	struct pool_free_obj *next;
@@ -127,7 +127,7 @@ static bool pool_decide(void)
 #else
 	const char *e = getenv("DUET_NO_POOL");
 
-	pool_mode = e && *e && strcmp(e, "0") ? 2 : 1;
+	pool_mode = e && *e && strcmp(e, "0") != 0 ? 2 : 1;
 #endif
 	return pool_mode == 1;
 }

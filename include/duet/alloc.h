@@ -75,7 +75,7 @@ struct duet_pool_stats {
  * DUET_NO_POOL=1 use the heap.
  */
 #define DUET_CACHE_MAX 8192
-#define DUET_CACHE_BYTES (1024 * 1024)
+#define DUET_CACHE_BYTES ((size_t)1024 * 1024)
 
 /** n bytes (not zeroed), or NULL. Free with duet_cache_free(p, n). */
 void *duet_cache_alloc(size_t n);
@@ -95,7 +95,7 @@ void duet_cache_free(void *p, size_t n);
  * use the heap. An arena belongs to one thread; a zeroed struct is an
  * empty one.
  */
-#define DUET_FIFO_CHUNK (64 * 1024)
+#define DUET_FIFO_CHUNK ((size_t)64 * 1024)
 
 struct duet_fifo_chunk;
 struct duet_fifo {
