@@ -280,9 +280,12 @@ void tx_release(struct sip_tx *tx)
 
 /*
  * Apply the table row for (state, event). msg is the response (client
- * events) or ACK (TXE_ACK) that caused the event, else NULL.
+ * events) or ACK (TXE_ACK) that caused the event, else NULL. out, when not
+ * NULL, is what a TXA_SEND sends instead of the kept response: the TU's
+ * 2xx, which an INVITE server transaction does not keep (RFC 6026 §7.1).
  */
-void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
+void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
+	     const char *out, size_t out_len)
 {
 	struct txl *l = tx->l;
 	struct sip_tx_rule r = sip_tx_rule(tx->kind, tx->state, ev);
@@ -296,8 +299,8 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 	if (r.action & TXA_ABSORB)
 		l->stats.retransmissions_absorbed++;
 	if ((r.action & TXA_SEND) &&
-	    (l->tu_out ? tx_send(tx, l->tu_out, l->tu_out_len)
-		       : tx_send(tx, tx->resp, tx->resp_len)))
+	    (out ? tx_send(tx, out, out_len)
+		 : tx_send(tx, tx->resp, tx->resp_len)))
 		tx->pending_error = true;
 	if ((r.action & TXA_RETX_REQ) && tx_req(tx)) {
 		if (tx_send(tx, tx->req->buf, tx->req->len) == 0)
@@ -356,14 +359,14 @@ void tx_flush_error(struct sip_tx *tx)
 {
 	if (tx->pending_error && !tx->ended) {
 		tx->pending_error = false;
-		tx_step(tx, TXE_TP_ERROR, NULL);
+		tx_step(tx, TXE_TP_ERROR, NULL, NULL, 0);
 	}
 }
 
 void tx_event(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg)
 {
 	tx_hold(tx);
-	tx_step(tx, ev, msg);
+	tx_step(tx, ev, msg, NULL, 0);
 	tx_flush_error(tx);
 	tx_release(tx);
 }
@@ -435,9 +438,6 @@ void tx_start(struct sip_tx *tx)
 
 int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len)
 {
-	struct txl *l = st->l;
-	const char *out = l->tu_out;
-	size_t out_len = l->tu_out_len;
 	enum sip_tx_event ev;
 	char *copy = NULL;
 	int err = 0;
@@ -466,13 +466,8 @@ int sip_tx_reply(struct sip_tx *st, uint16_t code, const char *buf, size_t len)
 		st->final_status = code;
 	if (st->retx_ev == TXE_TIMER_TRYING)
 		wheel_timer_cancel(&st->retx);
-	l->tu_out = copy ? NULL : buf;
-	l->tu_out_len = copy ? 0 : len;
 	tx_hold(st);
-	tx_step(st, ev, NULL);
-	/* nested: a callback of the step may have replied on another one */
-	l->tu_out = out;
-	l->tu_out_len = out_len;
+	tx_step(st, ev, NULL, copy ? NULL : buf, copy ? 0 : len);
 	if (st->pending_error)
 		err = EPIPE;
 	tx_flush_error(st);

@@ -114,11 +114,7 @@ struct txl {
 	struct sip_tx **buckets; /* by server or client key */
 	struct sip_tx **merge;	 /* §8.2.2.2 merge detection, by merge key */
 	const struct tp_source *rx_src; /* of the message being matched */
-	/* a response the TU sends that the transaction does not keep (a
-	 * 2xx on an INVITE server transaction), for its TXA_SEND */
-	const char *tu_out;
-	size_t tu_out_len;
-	uint32_t mask; /* bucket count - 1, for both tables */
+	uint32_t mask;			/* bucket count - 1, for both tables */
 	/* slim transactions (tx_slim), by how long they linger: T4 (I, K)
 	 * or 64*T1 (J, L, M), so each arena's blocks end in about the order
 	 * they were made */
@@ -128,7 +124,8 @@ struct txl {
 struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 			struct sip_msg *req);
 void tx_start(struct sip_tx *tx);
-void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
+void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
+	     const char *out, size_t out_len);
 void tx_event(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg);
 void tx_hold(struct sip_tx *tx);
 void tx_flush_error(struct sip_tx *tx);
