@@ -516,19 +516,6 @@ static void put_field(struct sip_writer *w, enum sip_hdr_id id,
 	sip_writer_put(w, "\r\n", 2);
 }
 
-/* The decimal text of v in buf (at least 11 bytes). */
-static struct slice u32_text(char *buf, uint32_t v)
-{
-	size_t i = 10;
-
-	buf[i] = '\0';
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return slice_cstr(buf + i);
-}
-
 /* Route fields: route[first..], then <remote target> when strict. */
 static void put_routes(struct sip_writer *w, const struct dialog *d,
 		       const struct route_plan *p)
@@ -554,7 +541,6 @@ int dialog_build_request(struct dialog *d, struct sip_writer *w,
 			 const struct dialog_req *r, struct slice *next_hop)
 {
 	struct route_plan plan;
-	char cseq_buf[11], mf_buf[11];
 	uint32_t cseq;
 	int mf;
 
@@ -574,8 +560,7 @@ int dialog_build_request(struct dialog *d, struct sip_writer *w,
 
 	sip_build_request_line(w, r->method, plan.ruri);
 	sip_build_header_id(w, SIP_HDR_VIA, r->via);
-	put_field(w, SIP_HDR_MAX_FORWARDS,
-		  (struct slice[]){ u32_text(mf_buf, (uint32_t)mf) }, 1);
+	sip_build_header_u32(w, SIP_HDR_MAX_FORWARDS, (uint32_t)mf, SLICE_NULL);
 	put_routes(w, d, &plan);
 	put_field(w, SIP_HDR_FROM,
 		  (struct slice[]){ slice_cstr(d->local_uri),
@@ -589,10 +574,16 @@ int dialog_build_request(struct dialog *d, struct sip_writer *w,
 		  3);
 	sip_build_header_id(w, SIP_HDR_CALL_ID, slice_cstr(d->call_id));
 	/* the CSeq method is the request's (§8.1.1.5) */
-	put_field(w, SIP_HDR_CSEQ,
-		  (struct slice[]){ u32_text(cseq_buf, cseq), SLICE_LIT(" "),
-				    r->method },
-		  3);
+	if (!sip_build_value_ok(r->method)) {
+		w->err = EINVAL;
+		return w->err;
+	}
+	sip_writer_slice(w, sip_hdr_name(SIP_HDR_CSEQ));
+	sip_writer_put(w, ": ", 2);
+	sip_writer_u32(w, cseq);
+	sip_writer_put(w, " ", 1);
+	sip_writer_slice(w, r->method);
+	sip_writer_put(w, "\r\n", 2);
 	if (r->contact.len)
 		sip_build_header_id(w, SIP_HDR_CONTACT, r->contact);
 	if (w->err)
