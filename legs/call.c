@@ -215,8 +215,8 @@ void call_set_state(struct call *call, enum call_state next, enum call_event ev)
 		 call_state_name(next));
 	if (next == CALL_READY)
 		call->owner->stats.answered++;
-	if (next == CALL_TERMINATED && !call->leg[LEG_A].dlg)
-		call->owner->stats.failed++;
+	if (next == CALL_TERMINATED && call->a_final / 100 != 2)
+		call->owner->stats.failed++; /* the caller had no 2xx */
 	call->state = next;
 }
 
@@ -292,6 +292,11 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 		if (ack_immediate(call, msg))
 			call_send_b_ack(call, NULL);
 	}
+	if (a & CA_HOLD_2XX && msg) {
+		prack_a_hold(call, msg); /* call_prack.c */
+		if (ack_immediate(call, msg))
+			call_send_b_ack(call, NULL);
+	}
 	if (a & CA_RELAY_FINAL && msg && !call->a_final)
 		call_answer_a(call, msg->status, msg->reason, msg);
 	if (a & CA_ANSWER_408)
@@ -327,6 +332,26 @@ void call_event(struct call *call, enum call_event ev, struct sip_msg *msg)
 	call_event_tx(call, ev, msg, NULL);
 }
 
+/* The Reason (RFC 3326) of the BYEs duet sends when ev ends the call
+ * for reasons of its own, or NULL. */
+static const char *own_end_reason(const struct call *call, enum call_event ev)
+{
+	switch (ev) {
+	case CEV_SHUTDOWN:
+		return "SIP;cause=503;text=\"Service shutting down\"";
+	case CEV_ACK_TIMEOUT:
+		return "SIP;cause=408;text=\"No ACK for the 2xx\"";
+	case CEV_A_CANCEL: /* the callee answered, the caller cancelled */
+		if (call->state != CALL_ANSWER_HELD)
+			return NULL;
+		return call->cancel_reason
+			       ? call->cancel_reason
+			       : "SIP;cause=487;text=\"Request Terminated\"";
+	default:
+		return NULL;
+	}
+}
+
 void call_event_tx(struct call *call, enum call_event ev, struct sip_msg *msg,
 		   struct sip_tx *st)
 {
@@ -340,14 +365,11 @@ void call_event_tx(struct call *call, enum call_event ev, struct sip_msg *msg,
 		return;
 	}
 	/* RFC 3326: why duet itself ends a call, on the BYEs it sends */
-	if (!call->end_reason &&
-	    (ev == CEV_SHUTDOWN || ev == CEV_ACK_TIMEOUT)) {
-		const char *why =
-			ev == CEV_SHUTDOWN
-				? "SIP;cause=503;text=\"Service shutting down\""
-				: "SIP;cause=408;text=\"No ACK for the 2xx\"";
+	if (!call->end_reason) {
+		const char *why = own_end_reason(call, ev);
 
-		call->end_reason = duet_strndup(why, strlen(why));
+		if (why)
+			call->end_reason = duet_strndup(why, strlen(why));
 	}
 	call_act(call, ev, r.action, msg, st);
 	call_set_state(call, (enum call_state)r.next, ev);
@@ -600,8 +622,9 @@ bool calls_on_request(struct calls *c, struct sip_tx *st, struct sip_msg *req,
 			if (h && !call->cancel_reason)
 				call->cancel_reason =
 					duet_strndup(h->value.p, h->value.len);
-			if (!prack_a_cancel(call)) /* call_prack.c */
-				call_event(call, CEV_A_CANCEL, req);
+			/* (no message: a BYE that follows carries the
+			 * CANCEL's Reason, not its other headers) */
+			call_event(call, CEV_A_CANCEL, NULL);
 			call_settle(call);
 		}
 		return true;
@@ -673,7 +696,8 @@ static void b_answer_dialog(struct call *call, const struct sip_msg *resp)
 {
 	struct dialog *d = call->leg[LEG_B].dlg;
 
-	if (call->state == CALL_READY || call->state == CALL_TERMINATING)
+	if (call->state == CALL_READY || call->state == CALL_ANSWER_HELD ||
+	    call->state == CALL_TERMINATING)
 		return;
 	if (d && d->state == DIALOG_EARLY && d->remote_tag &&
 	    slice_eq_cstr(resp->to.tag, d->remote_tag) &&
@@ -710,10 +734,14 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		if (prack_b_1xx(call, resp)) /* RFC 3262 (call_prack.c) */
 			return;
 	} else if (resp->status < 300) {
-		ev = CEV_B_2XX;
+		bool first = call->state != CALL_READY &&
+			     call->state != CALL_ANSWER_HELD &&
+			     call->state != CALL_TERMINATING;
+
+		/* RFC 3262 §3: held while the caller owes a PRACK */
+		ev = first && prack_a_holds(call) ? CEV_B_2XX_HELD : CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);
-		if (call->state != CALL_READY &&
-		    call->state != CALL_TERMINATING) /* the first 2xx */
+		if (first)
 			call_timer_uac_2xx(call, LEG_B, resp);
 		b_answer_dialog(call, resp);
 	} else {

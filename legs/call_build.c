@@ -730,7 +730,7 @@ int call_ack_bye_fork(struct call *call, const struct sip_msg *resp)
 	    call->leg[LEG_B].dlg->state == DIALOG_CONFIRMED &&
 	    call->leg[LEG_B].dlg->remote_tag &&
 	    slice_eq_cstr(resp->to.tag, call->leg[LEG_B].dlg->remote_tag) &&
-	    call->state == CALL_READY) {
+	    (call->state == CALL_READY || call->state == CALL_ANSWER_HELD)) {
 		if (call->b_ack)
 			transport_send(call->owner->env.tp, &call->b_ack->dest,
 				       call->b_ack->buf, call->b_ack->len);

@@ -31,6 +31,7 @@ struct row {
 	[CEV_B_1XX] = R(CA_RELAY_1XX, on_1xx),                                 \
 	[CEV_B_1XX_DIALOG] = R(CA_RELAY_1XX, CALL_EARLY),                      \
 	[CEV_B_2XX] = R(CA_RELAY_2XX, CALL_READY),                             \
+	[CEV_B_2XX_HELD] = R(CA_HOLD_2XX, CALL_ANSWER_HELD),                   \
 	[CEV_B_FAILURE] = R(CA_END_PENDING | CA_RELAY_FINAL, CALL_TERMINATED), \
 	[CEV_B_TIMEOUT] = R(CA_END_PENDING | CA_ANSWER_408, CALL_TERMINATED),  \
 	[CEV_A_CANCEL] = R(CA_END_PENDING | (cancel),                          \
@@ -46,7 +47,8 @@ struct row {
 	[CEV_B_REQUEST] =                                                      \
 		R(CA_RELAY_REQ, self), /* a failed early UPDATE/INFO: relayed; \
 					  the INVITE goes on */                \
-		[CEV_DIALOG_GONE] = R(CA_NONE, self)
+		[CEV_DIALOG_GONE] = R(CA_NONE, self),                          \
+	[CEV_PRACK_FAILED] = R(CA_END_PENDING | CA_CANCEL_B, CALL_TERMINATING)
 
 static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 	[CALL_CALLING] = { PRE_ANSWER(CALL_CALLING, CALL_PROCEEDING,
@@ -57,6 +59,43 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 	[CALL_PROCEEDING] = { PRE_ANSWER(CALL_PROCEEDING, CALL_PROCEEDING,
 					 CA_CANCEL_B) },
 	[CALL_EARLY] = { PRE_ANSWER(CALL_EARLY, CALL_EARLY, CA_CANCEL_B) },
+	/*
+	 * The callee has answered; the caller has only a reliable
+	 * provisional and owes its PRACK (RFC 3262 §3). The B leg is a
+	 * confirmed dialog: it ends with ACK and BYE, never CANCEL. The A
+	 * leg is early: it ends with a final answer to the INVITE, never a
+	 * BYE (§15: only the caller may BYE an early dialog).
+	 */
+	[CALL_ANSWER_HELD] = {
+		[CEV_B_100] = R(CA_NONE, CALL_ANSWER_HELD),
+		[CEV_B_1XX] = R(CA_NONE, CALL_ANSWER_HELD),
+		[CEV_B_1XX_DIALOG] = R(CA_NONE, CALL_ANSWER_HELD),
+		/* retransmitted (ACKed again if ACKed at once) or forked */
+		[CEV_B_2XX] = R(CA_ACK_B, CALL_ANSWER_HELD),
+		[CEV_A_PRACKED] = R(CA_RELAY_2XX, CALL_READY),
+		/* §9.2 and §15.1.2: the INVITE gets its 487 */
+		[CEV_A_CANCEL] = R(CA_END_PENDING | CA_ANSWER_487 | CA_ACK_B |
+					   CA_BYE_B,
+				   CALL_TERMINATING),
+		[CEV_A_BYE] = R(CA_END_PENDING | CA_ANSWER_487 | CA_ACK_B |
+					CA_BYE_B,
+				CALL_TERMINATING),
+		/* the callee hung up first: the caller's INVITE was
+		 * terminated by a BYE (§21.4.26, 487) */
+		[CEV_B_BYE] = R(CA_END_PENDING | CA_ANSWER_487,
+				CALL_TERMINATING),
+		[CEV_SHUTDOWN] = R(CA_END_PENDING | CA_ANSWER_503 | CA_ACK_B |
+					   CA_BYE_B,
+				   CALL_TERMINATING),
+		[CEV_PRACK_FAILED] = R(CA_END_PENDING | CA_ACK_B | CA_BYE_B,
+				       CALL_TERMINATING),
+		[CEV_RING_TIMEOUT] = R(CA_NONE, CALL_ANSWER_HELD),
+		/* UPDATE, INFO on the early dialog cross; an INVITE gets
+		 * 500 (§14.1, legs/call_mid.c) */
+		[CEV_A_REQUEST] = R(CA_RELAY_REQ, CALL_ANSWER_HELD),
+		[CEV_B_REQUEST] = R(CA_RELAY_REQ, CALL_ANSWER_HELD),
+		[CEV_DIALOG_GONE] = R(CA_NONE, CALL_ANSWER_HELD),
+	},
 	[CALL_READY] = {
 		/* late provisionals after the answer: dropped */
 		[CEV_B_100] = R(CA_NONE, CALL_READY),
@@ -115,6 +154,8 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 		[CEV_A_REQUEST] = R(CA_REJECT_481, CALL_TERMINATING),
 		[CEV_B_REQUEST] = R(CA_REJECT_481, CALL_TERMINATING),
 		[CEV_DIALOG_GONE] = R(CA_NONE, CALL_TERMINATING),
+		[CEV_A_PRACKED] = R(CA_NONE, CALL_TERMINATING),
+		[CEV_PRACK_FAILED] = R(CA_NONE, CALL_TERMINATING),
 	},
 };
 
@@ -134,7 +175,7 @@ struct call_rule call_fsm_rule(enum call_state state, enum call_event event)
 const char *call_state_name(enum call_state s)
 {
 	static const char *const names[CALL_STATE_COUNT] = {
-		"calling", "proceeding",  "early",
+		"calling", "proceeding",  "early",	"answer held",
 		"ready",   "terminating", "terminated",
 	};
 	return (unsigned)s < CALL_STATE_COUNT ? names[s] : "?";
@@ -143,11 +184,11 @@ const char *call_state_name(enum call_state s)
 const char *call_event_name(enum call_event e)
 {
 	static const char *const names[CALL_EVENT_COUNT] = {
-		"B 100",       "B 1xx",	    "B 1xx+dialog", "B 2xx",
-		"B failure",   "B timeout", "A CANCEL",	    "A ACK",
-		"A BYE",       "B BYE",	    "BYEs done",    "ring timeout",
-		"ACK timeout", "shutdown",  "A request",    "B request",
-		"dialog gone",
+		"B 100",       "B 1xx",	     "B 1xx+dialog", "B 2xx",
+		"B failure",   "B timeout",  "A CANCEL",     "A ACK",
+		"A BYE",       "B BYE",	     "BYEs done",    "ring timeout",
+		"ACK timeout", "shutdown",   "A request",    "B request",
+		"dialog gone", "B 2xx held", "A PRACKed",    "PRACK failed",
 	};
 	return (unsigned)e < CALL_EVENT_COUNT ? names[e] : "?";
 }

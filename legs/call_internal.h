@@ -412,9 +412,10 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 /* relay mode: the caller's RAck renumbered to the B leg's INVITE */
 void prack_relay_rack(const struct call *call, struct sip_writer *w,
 		      const struct sip_msg *req);
-/* the caller's CANCEL while the callee's 2xx waits for a PRACK: 487,
- * the B leg ACKed and ended; true when so */
-bool prack_a_cancel(struct call *call);
+/* Would the callee's first 2xx wait for the caller's PRACK now (§3)?
+ * Then prack_a_hold() keeps it until the PRACK (CEV_A_PRACKED). */
+bool prack_a_holds(const struct call *call);
+void prack_a_hold(struct call *call, struct sip_msg *ok);
 void prack_free(struct call *call);
 
 #endif

@@ -238,10 +238,15 @@ static int b_send_prack(struct call *call, uint32_t rseq, uint32_t cseq,
 
 /* The call cannot go on (a mapping duet cannot make, no PRACK): the
  * caller gets code, the callee a CANCEL (as after a ring timeout). */
-static void fail_setup(struct call *call, uint16_t code)
+/* The caller's INVITE ends with code by RFC 3262, and the callee's side
+ * with it: a CANCEL, or ACK and BYE for a held 2xx, whose Reason is why
+ * (RFC 3326; NULL: none of duet's own). */
+static void fail_setup(struct call *call, uint16_t code, const char *why)
 {
+	if (why && !call->end_reason)
+		call->end_reason = duet_strndup(why, strlen(why));
 	call_answer_a(call, code, SLICE_NULL, NULL);
-	call_event(call, CEV_RING_TIMEOUT, NULL);
+	call_event(call, CEV_PRACK_FAILED, NULL);
 }
 
 bool prack_b_1xx(struct call *call, struct sip_msg *resp)
@@ -305,7 +310,7 @@ bool prack_b_1xx(struct call *call, struct sip_msg *resp)
 			 "cannot reach a caller without 100rel: 488",
 			 (unsigned long long)call->id, call->route,
 			 (unsigned)resp->status);
-		fail_setup(call, 488);
+		fail_setup(call, 488, NULL);
 		return true;
 	}
 	p->b_offer_wait = true;
@@ -342,15 +347,6 @@ bool prack_a_wait(struct call *call, uint16_t code,
 			sip_msg_ref((struct sip_msg *)from_b);
 		return true;
 	}
-	if (code >= 200 && code < 300 && from_b && p->a_rel &&
-	    (p->a_unacked_sdp || queued_sdp(p))) {
-		/* §3: no 2xx before the PRACK of a reliable provisional with
-		 * a session description; one still queued goes first, so
-		 * that the caller sees the callee's early media too */
-		sip_msg_unref(p->a_held);
-		p->a_held = sip_msg_ref((struct sip_msg *)from_b);
-		return true;
-	}
 	if (code >= 200) {
 		/* §3: a final response ends the retransmissions; a PRACK
 		 * that comes later is still answered */
@@ -362,6 +358,27 @@ bool prack_a_wait(struct call *call, uint16_t code,
 			p->a_held = sip_msg_unref(p->a_held);
 	}
 	return false;
+}
+
+bool prack_a_holds(const struct call *call)
+{
+	const struct call_prack *p = call->prack;
+
+	/* §3: no 2xx before the PRACK of a reliable provisional with a
+	 * session description; one still queued goes first, so that the
+	 * caller sees the callee's early media too */
+	return p && p->a_unacked && p->a_rel &&
+	       (p->a_unacked_sdp || queued_sdp(p));
+}
+
+void prack_a_hold(struct call *call, struct sip_msg *ok)
+{
+	struct call_prack *p = call->prack;
+
+	if (!p)
+		return;
+	sip_msg_unref(p->a_held);
+	p->a_held = sip_msg_ref(ok);
 }
 
 uint32_t prack_a_headers(struct call *call, struct sip_writer *w, uint16_t code,
@@ -420,25 +437,6 @@ void prack_a_sent(struct call *call, uint16_t code, uint32_t rseq,
 	wheel_timer_start(c->env.wheel, &p->a_timer, p->a_interval);
 }
 
-/* The caller's INVITE ends with code while the callee's 2xx waits for
- * a PRACK: that 2xx is ACKed and the B leg ended with a BYE carrying
- * why (RFC 3326). */
-static void a_end_held(struct call_prack *p, uint16_t code, const char *why)
-{
-	struct call *call = p->call;
-
-	p->a_held = sip_msg_unref(p->a_held);
-	a_stop(p);
-	a_drop_waiting(p);
-	if (!call->end_reason)
-		call->end_reason = duet_strndup(why, strlen(why));
-	call_answer_a(call, code, SLICE_NULL, NULL);
-	dialog_free(call->leg[LEG_A].dlg); /* ended by that answer */
-	call->leg[LEG_A].dlg = NULL;
-	call->leg[LEG_A].ended = true;
-	call_event(call, CEV_ACK_TIMEOUT, NULL);
-}
-
 /* §3: no PRACK 64*T1 after the reliable provisional: the INVITE is
  * rejected with a 5xx (504: the caller's acknowledgement timed out) and
  * the callee's side ended. */
@@ -449,27 +447,9 @@ static void a_timeout(struct call_prack *p)
 	LOG_INFO("call %llu [%s]: no PRACK for RSeq %u in 64*T1: 504",
 		 (unsigned long long)call->id, call->route,
 		 (unsigned)p->a_unacked);
-	if (p->a_held) {
-		a_end_held(p, 504, "SIP;cause=504;text=\"No PRACK\"");
-		return;
-	}
 	a_stop(p);
 	a_drop_waiting(p);
-	fail_setup(call, 504);
-}
-
-bool prack_a_cancel(struct call *call)
-{
-	struct call_prack *p = call->prack;
-
-	/* the call is answered on the B leg, not yet on the A leg: the
-	 * CANCEL still ends the INVITE (487, §9.2) */
-	if (!p || !p->a_held || call->a_final)
-		return false;
-	LOG_INFO("call %llu [%s]: CANCEL while the 2xx waited for a PRACK",
-		 (unsigned long long)call->id, call->route);
-	a_end_held(p, 487, "SIP;cause=487;text=\"Request Terminated\"");
-	return true;
+	fail_setup(call, 504, "SIP;cause=504;text=\"No PRACK\"");
 }
 
 /* §3: retransmitted at T1, 2*T1, 4*T1... until its PRACK */
@@ -511,11 +491,10 @@ static void a_acked(struct call *call, struct call_prack *p)
 		if (!call->a_final)
 			call_answer_a(call, m->status, m->reason, m);
 		sip_msg_unref(m);
-	} else if (p->a_held) {
+	} else if (p->a_held) { /* the call's answer goes on */
 		m = p->a_held;
 		p->a_held = NULL;
-		if (!call->a_final)
-			call_answer_a(call, m->status, m->reason, m);
+		call_event(call, CEV_A_PRACKED, m);
 		sip_msg_unref(m);
 	}
 }
@@ -574,7 +553,7 @@ bool prack_request(struct call *call, enum leg_side from, struct sip_tx *st,
 			a_stop(p);
 			a_drop_waiting(p);
 			p->a_unacked = 0;
-			fail_setup(call, 488);
+			fail_setup(call, 488, NULL);
 			return true;
 		}
 		b_send_prack(call, p->b_offer_rseq, p->b_cseq, req);

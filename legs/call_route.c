@@ -320,7 +320,7 @@ enum call_event call_hunt_failed(struct call *call, struct sip_msg *resp,
 	 * from the callee or from duet, never from a later target */
 	if (!h->have_dec || !h->dec || call->a_final ||
 	    call->state == CALL_TERMINATING || call->state == CALL_READY ||
-	    call->state == CALL_TERMINATED)
+	    call->state == CALL_ANSWER_HELD || call->state == CALL_TERMINATED)
 		return plain;
 	keep_best(call, resp, ring);
 	on = resp ? policy_failover_on_code(h->dec->rule, resp->status)

@@ -71,6 +71,37 @@ static const struct exp_row expected[] = {
 	{ CALL_CALLING, CEV_DIALOG_GONE, CA_NONE, CALL_CALLING },
 	{ CALL_PROCEEDING, CEV_DIALOG_GONE, CA_NONE, CALL_PROCEEDING },
 	{ CALL_EARLY, CEV_DIALOG_GONE, CA_NONE, CALL_EARLY },
+	/* the callee's 2xx held for the caller's PRACK (RFC 3262 §3); the
+	 * INVITE ended by RFC 3262 (no PRACK, failed offer): the callee's
+	 * INVITE is cancelled */
+	{ CALL_CALLING, CEV_B_2XX_HELD, CA_HOLD_2XX, CALL_ANSWER_HELD },
+	{ CALL_PROCEEDING, CEV_B_2XX_HELD, CA_HOLD_2XX, CALL_ANSWER_HELD },
+	{ CALL_EARLY, CEV_B_2XX_HELD, CA_HOLD_2XX, CALL_ANSWER_HELD },
+	{ CALL_CALLING, CEV_PRACK_FAILED, EP | CA_CANCEL_B, CALL_TERMINATING },
+	{ CALL_PROCEEDING, CEV_PRACK_FAILED, EP | CA_CANCEL_B,
+	  CALL_TERMINATING },
+	{ CALL_EARLY, CEV_PRACK_FAILED, EP | CA_CANCEL_B, CALL_TERMINATING },
+	/* answered by the callee, the caller's PRACK awaited: the B leg
+	 * ends with ACK and BYE, the A leg with a final answer (never a
+	 * BYE on its early dialog) */
+	{ CALL_ANSWER_HELD, CEV_B_100, CA_NONE, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_B_1XX, CA_NONE, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_B_1XX_DIALOG, CA_NONE, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_B_2XX, CA_ACK_B, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_A_PRACKED, CA_RELAY_2XX, CALL_READY },
+	{ CALL_ANSWER_HELD, CEV_A_CANCEL,
+	  EP | CA_ANSWER_487 | CA_ACK_B | CA_BYE_B, CALL_TERMINATING },
+	{ CALL_ANSWER_HELD, CEV_A_BYE, EP | CA_ANSWER_487 | CA_ACK_B | CA_BYE_B,
+	  CALL_TERMINATING },
+	{ CALL_ANSWER_HELD, CEV_B_BYE, EP | CA_ANSWER_487, CALL_TERMINATING },
+	{ CALL_ANSWER_HELD, CEV_SHUTDOWN,
+	  EP | CA_ANSWER_503 | CA_ACK_B | CA_BYE_B, CALL_TERMINATING },
+	{ CALL_ANSWER_HELD, CEV_PRACK_FAILED, EP | CA_ACK_B | CA_BYE_B,
+	  CALL_TERMINATING },
+	{ CALL_ANSWER_HELD, CEV_RING_TIMEOUT, CA_NONE, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_A_REQUEST, CA_RELAY_REQ, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_B_REQUEST, CA_RELAY_REQ, CALL_ANSWER_HELD },
+	{ CALL_ANSWER_HELD, CEV_DIALOG_GONE, CA_NONE, CALL_ANSWER_HELD },
 	/* answered */
 	{ CALL_READY, CEV_B_100, CA_NONE, CALL_READY },
 	{ CALL_READY, CEV_B_1XX, CA_NONE, CALL_READY },
@@ -108,6 +139,8 @@ static const struct exp_row expected[] = {
 	{ CALL_TERMINATING, CEV_A_REQUEST, CA_REJECT_481, CALL_TERMINATING },
 	{ CALL_TERMINATING, CEV_B_REQUEST, CA_REJECT_481, CALL_TERMINATING },
 	{ CALL_TERMINATING, CEV_DIALOG_GONE, CA_NONE, CALL_TERMINATING },
+	{ CALL_TERMINATING, CEV_A_PRACKED, CA_NONE, CALL_TERMINATING },
+	{ CALL_TERMINATING, CEV_PRACK_FAILED, CA_NONE, CALL_TERMINATING },
 };
 
 static const struct exp_row *find(enum call_state s, enum call_event e)
@@ -242,6 +275,46 @@ static void test_mid_call(void **state)
 	     CEV_BYES_DONE);
 }
 
+/* RFC 3262 §3 per leg: the callee answers while the caller still owes
+ * the PRACK of a reliable provisional with SDP. */
+static void test_answer_held(void **state)
+{
+	(void)state;
+	/* the PRACK comes: the held 2xx goes on, the call is answered */
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | CA_ACK_B | CA_RELAY_2XX, CALL_READY,
+	     CEV_B_1XX_DIALOG, CEV_B_2XX_HELD, CEV_B_2XX, CEV_A_PRACKED,
+	     CEV_A_ACK);
+	/* every way out before it: 487/503/504 to the caller, ACK and BYE
+	 * to the callee; never a BYE to the caller */
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | EP | CA_ANSWER_487 | CA_ACK_B |
+		     CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_1XX_DIALOG, CEV_B_2XX_HELD, CEV_A_CANCEL,
+	     CEV_BYES_DONE);
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | EP | CA_ANSWER_487 | CA_ACK_B |
+		     CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_1XX_DIALOG, CEV_B_2XX_HELD, CEV_A_BYE,
+	     CEV_BYES_DONE);
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | EP | CA_ANSWER_487, CALL_TERMINATING,
+	     CEV_B_1XX_DIALOG, CEV_B_2XX_HELD, CEV_B_BYE);
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | EP | CA_ANSWER_503 | CA_ACK_B |
+		     CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_1XX_DIALOG, CEV_B_2XX_HELD, CEV_SHUTDOWN,
+	     CEV_BYES_DONE);
+	FLOW(CA_RELAY_1XX | CA_HOLD_2XX | EP | CA_ACK_B | CA_BYE_B,
+	     CALL_TERMINATED, CEV_B_1XX_DIALOG, CEV_B_2XX_HELD,
+	     CEV_PRACK_FAILED, CEV_BYES_DONE);
+	/* no PRACK and nothing answered yet: the callee's INVITE is
+	 * cancelled */
+	FLOW(CA_RELAY_1XX | EP | CA_CANCEL_B | CA_RELAY_FINAL, CALL_TERMINATED,
+	     CEV_B_1XX_DIALOG, CEV_PRACK_FAILED, CEV_B_FAILURE);
+	for (unsigned s = 0; s < CALL_STATE_COUNT; s++)
+		assert_false(call_fsm_rule(s, CEV_B_2XX_HELD).action &
+			     (CA_BYE_A | CA_RELAY_2XX));
+	for (unsigned e = 0; e < CALL_EVENT_COUNT; e++)
+		assert_false(call_fsm_rule(CALL_ANSWER_HELD, e).action &
+			     (CA_BYE_A | CA_CANCEL_B));
+}
+
 static void test_races(void **state)
 {
 	(void)state;
@@ -278,9 +351,8 @@ static void test_races(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		LEAK_TEST(test_every_pair),
-		LEAK_TEST(test_flows),
-		LEAK_TEST(test_mid_call),
+		LEAK_TEST(test_every_pair), LEAK_TEST(test_flows),
+		LEAK_TEST(test_mid_call),   LEAK_TEST(test_answer_held),
 		LEAK_TEST(test_races),
 	};
 

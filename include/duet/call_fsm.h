@@ -20,6 +20,9 @@ enum call_state {
 	CALL_CALLING = 0, /* B-leg INVITE sent, nothing back yet */
 	CALL_PROCEEDING,  /* a provisional without a dialog (100, 18x no tag) */
 	CALL_EARLY,	  /* an early dialog on the B leg (1xx with To tag) */
+	CALL_ANSWER_HELD, /* the callee answered, but its 2xx waits for the
+			     caller's PRACK (RFC 3262 §3): the B leg is
+			     confirmed, the A leg still early */
 	CALL_READY,	  /* answered: 2xx relayed to the A leg */
 	CALL_TERMINATING, /* CANCEL or BYE sent, waiting for the legs to end */
 	CALL_TERMINATED,
@@ -50,6 +53,13 @@ enum call_event {
 	CEV_B_REQUEST,	  /* the same from the callee */
 	CEV_DIALOG_GONE,  /* a 408 or 481 (or no answer) to a mid-call
 			     request: that dialog is gone (RFC 5057) */
+	CEV_B_2XX_HELD,	  /* the callee's first 2xx while the caller owes
+			     the PRACK of a reliable provisional with a
+			     session description (RFC 3262 §3): held */
+	CEV_A_PRACKED,	  /* that PRACK came: the held 2xx goes on */
+	CEV_PRACK_FAILED, /* the caller's INVITE ended by RFC 3262 (no
+			     PRACK in 64*T1: 504; a failed offer: 488),
+			     already answered: the callee's side ends */
 	CALL_EVENT_COUNT
 };
 
@@ -82,6 +92,8 @@ enum call_action {
 				     gets its final answer (487, §15.1.2),
 				     every unACKed 2xx its ACK (§13.2.2.4),
 				     2xx retransmissions stop */
+	CA_HOLD_2XX = 1 << 16,	  /* keep the callee's 2xx until the
+				     caller's PRACK (RFC 3262 §3) */
 };
 
 struct call_rule {

@@ -29,6 +29,8 @@
 #   -sigterm MS  send duet SIGTERM MS milliseconds after duet logs its
 #             first answered call (calls in progress drain; duet must then
 #             stop by itself)
+#   -sigterm_on TEXT  count those MS from the first log line with TEXT
+#             instead (default "--> ready": a call answered)
 #   -after_sigterm SCENARIO  then run a second SIPp caller (one call, e.g.
 #             a new INVITE that must get 503); it must exit 0 too
 #   -uac_opt / -uas_opt  one more SIPp argument for the caller / callee
@@ -68,6 +70,7 @@ uas=
 uas_idle=0
 uas_transport=
 sigterm_ms=
+sigterm_on="--> ready"
 after_sigterm=
 uas2=
 timers=
@@ -93,6 +96,7 @@ while [ $# -gt 0 ]; do
 	-uas_idle) uas_idle=1; shift ;;
 	-uas_t) uas_transport=$2; shift 2 ;;
 	-sigterm) sigterm_ms=$2; shift 2 ;;
+	-sigterm_on) sigterm_on=$2; shift 2 ;;
 	-after_sigterm) after_sigterm=$2; shift 2 ;;
 	-timers) timers=$2; shift 2 ;;
 	-key) keys+=(-key "$2" "$3"); shift 3 ;;
@@ -374,7 +378,7 @@ if [ -n "$sigterm_ms" ]; then
 		# a loaded machine may take a while to start the caller: count
 		# from the first answered call, not from the start (bounded)
 		for _ in $(seq 1 200); do
-			grep -q -- "--> ready" "$work/duet.log" && break
+			grep -qF -- "$sigterm_on" "$work/duet.log" && break
 			sleep 0.05
 		done
 		sleep "$(awk -v ms="$sigterm_ms" 'BEGIN { print ms / 1000 }')"
