@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "duet/sip_hdr.h"
+#include "duet/sip_msg.h"
 
 #define BAD_VIAS_MAX 16
 #define BAD_VALUE_MAX 1024
@@ -34,17 +35,6 @@ static bool printable(struct slice v)
 	return true;
 }
 
-static struct slice trim(struct slice s)
-{
-	while (s.len && (s.p[0] == ' ' || s.p[0] == '\t')) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t'))
-		s.len--;
-	return s;
-}
-
 /* One header line: keep it when it is one of the five. false: the
  * message cannot be answered. */
 static bool take(struct bad_scan *s, struct slice line)
@@ -55,8 +45,8 @@ static bool take(struct bad_scan *s, struct slice line)
 
 	if (!colon)
 		return true; /* not a header: the parser's problem, not ours */
-	name = trim(slice_make(line.p, (size_t)(colon - line.p)));
-	value = trim(
+	name = slice_trim(slice_make(line.p, (size_t)(colon - line.p)));
+	value = slice_trim(
 		slice_make(colon + 1, line.len - (size_t)(colon - line.p) - 1));
 	switch (sip_hdr_lookup(name)) {
 	case SIP_HDR_VIA:
@@ -85,21 +75,51 @@ static bool take(struct bad_scan *s, struct slice line)
 	return true;
 }
 
-/* Does a To value carry a tag parameter (outside its <URI>)? */
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/*
+ * Does a To value carry a tag parameter? The parser says when the value
+ * parses. Otherwise (the bad part may be the To itself) a scan: past a
+ * quoted display name (whose '>' or ';' count for nothing) and a <URI>,
+ * a ";" "tag" "=" with LWS allowed around each (§25.1 SEMI, EQUAL).
+ */
 static bool has_tag(struct slice to)
 {
-	const char *gt = memchr(to.p, '>', to.len);
-	size_t from = gt ? (size_t)(gt - to.p) : 0;
+	const char *p = to.p, *end = to.p + to.len;
+	struct sip_addr a;
 
-	for (size_t i = from; i + 4 < to.len; i++)
-		if (to.p[i] == ';') {
-			struct slice p =
-				trim(slice_make(to.p + i + 1, to.len - i - 1));
+	if (sip_addr_parse(&a, to, NULL) == 0)
+		return a.tag.p != NULL;
+	p = skip_ws(p, end);
+	if (p < end && *p == '"')
+		for (p++; p < end && *p != '"'; p++)
+			if (*p == '\\' && p + 1 < end)
+				p++; /* quoted-pair */
+	for (const char *q = p; q < end; q++)
+		if (*q == '<') {
+			const char *gt = memchr(q, '>', (size_t)(end - q));
 
-			if (p.len > 4 &&
-			    slice_caseeq(slice_make(p.p, 4), SLICE_LIT("tag=")))
-				return true;
+			p = gt ? gt : end;
+			break;
 		}
+	for (; p < end; p++) {
+		const char *q;
+
+		if (*p != ';')
+			continue;
+		q = skip_ws(p + 1, end);
+		if (end - q < 3 ||
+		    !slice_caseeq(slice_make(q, 3), SLICE_LIT("tag")))
+			continue;
+		q = skip_ws(q + 3, end);
+		if (q < end && *q == '=')
+			return true;
+	}
 	return false;
 }
 

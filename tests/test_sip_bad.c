@@ -102,6 +102,65 @@ static void test_compact_and_tag(void **state)
 	sip_msg_unref(m);
 }
 
+/* The To's tag as the grammar has it: LWS around "=", a display name
+ * whose quotes hold '>' and ";tag=" (no tag), and a To that does not
+ * parse (its tag still found past the <URI>). */
+static void test_to_tag_grammar(void **state)
+{
+	static const struct {
+		const char *to, *want;
+	} cases[] = {
+		{ "<sip:bob@example.com>;tag = t9",
+		  "<sip:bob@example.com>;tag = t9" },
+		{ "\"a>b;tag=x\" <sip:bob@example.com>",
+		  "\"a>b;tag=x\" <sip:bob@example.com>;tag=dT42" },
+		{ "<sip:bob@example.com>;x=\"y\" ; tag =t1",
+		  "<sip:bob@example.com>;x=\"y\" ; tag =t1" },
+		/* no parse: the To line of the 400 as built */
+		{ "<sip:bob@[::1>; tag=t3", "<sip:bob@[::1>; tag=t3" },
+		{ "\"x;tag=q\" <sip:bob@[::1>",
+		  "\"x;tag=q\" <sip:bob@[::1>;tag=dT42" },
+	};
+	char msg[512], v[256], out[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sip_msg *m = NULL;
+
+		snprintf(msg, sizeof(msg),
+			 "BYE sip:bob@192.0.2.2 SIP/2.0\n"
+			 "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKt%zu\n"
+			 "From: <sip:alice@example.com>;tag=f1\n"
+			 "To: %s\n"
+			 "Call-ID: to-%zu\n"
+			 "CSeq: 2 BYE\n"
+			 "Max-Forwards: many\n\n",
+			 i, cases[i].to, i);
+		if (i < 3) {
+			assert_int_equal(
+				answer(msg, "bad Max-Forwards", "dT42", &m), 0);
+			assert_string_equal(hdr(m, SIP_HDR_TO, v, sizeof(v)),
+					    cases[i].want);
+			sip_msg_unref(m);
+		} else {
+			struct sip_writer w;
+			size_t n = test_crlf(msg, in, sizeof(in));
+
+			snprintf(v, sizeof(v), "\r\nTo: %s\r\n", cases[i].want);
+			sip_writer_init(&w, 0);
+			assert_int_equal(
+				sip_bad_request_reply(in, n, "bad Max-Forwards",
+						      SLICE_LIT("dT42"), &w),
+				0);
+			assert_true(w.len < sizeof(out));
+			memcpy(out, w.buf, w.len);
+			out[w.len] = '\0';
+			assert_non_null(strstr(out, v));
+			sip_writer_free(&w);
+		}
+	}
+}
+
 /* Nothing to answer: the message is only dropped. */
 static void test_dropped(void **state)
 {
@@ -169,9 +228,8 @@ static void test_body_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		LEAK_TEST(test_answered),
-		LEAK_TEST(test_compact_and_tag),
-		LEAK_TEST(test_dropped),
+		LEAK_TEST(test_answered),	LEAK_TEST(test_compact_and_tag),
+		LEAK_TEST(test_to_tag_grammar), LEAK_TEST(test_dropped),
 		LEAK_TEST(test_body_ignored),
 	};
 

@@ -21,7 +21,8 @@
  * request (a response, or no "METHOD SP" start), an ACK (§17.1.1.3: never
  * answered), one of those headers missing, repeated where it must not
  * be, folded, or holding a control character. Then the message is only
- * dropped and counted.
+ * dropped and counted. Or the writer's error (sip_build_finish: ENOMEM,
+ * or EINVAL for a value it refuses); w then holds no answer to send.
  */
 int sip_bad_request_reply(const char *buf, size_t len, const char *why,
 			  struct slice to_tag, struct sip_writer *w);
