@@ -751,24 +751,68 @@ static int call_id_check(struct slice v, const char *rend)
 #endif
 }
 
-/* CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5) */
+/* RFC 3261 §8.1.1.5: a CSeq number is less than 2**31 */
+#define CSEQ_NUM_MAX 0x7fffffffu
+/* RFC 3262 §3: the first RSeq is below 2**31, later ones count up by
+ * one to at most 2**32 - 1 */
+#define RSEQ_NUM_MAX 0xffffffffu
+
+/* num LWS: a number at the cursor, at most max, and the LWS after it */
+static int num_lws(struct cur *c, uint32_t max, uint32_t *num)
+{
+	if (sip_dec_u32(take_class(c, SIP_C_DIGIT), max, num))
+		return EBADMSG;
+	if (c->p < c->end && *c->p == ' ' && c->p + 1 < c->end &&
+	    !sip_is((unsigned char)c->p[1], SIP_C_WS)) {
+		c->p++; /* the usual single SP */
+		return 0;
+	}
+	return skip_lws(c) ? 0 : EBADMSG;
+}
+
+/* 1*DIGIT LWS Method to the end of the value: CSeq's grammar (§20.16),
+ * and RAck's after its response-num (RFC 3262 §7.2) */
+static int cseq_at(struct cur *c, uint32_t *num, struct slice *method)
+{
+	if (num_lws(c, CSEQ_NUM_MAX, num))
+		return EBADMSG;
+	*method = take_class(c, SIP_C_TOKEN);
+	if (method->len == 0 || expect_end(c))
+		return EBADMSG;
+	return 0;
+}
+
 static int cseq_parse(struct sip_msg *msg, struct slice v)
 {
 	struct cur c = { v.p, v.p + v.len, sip_msg_rend(msg), NULL };
-	struct slice num;
 
-	num = take_class(&c, SIP_C_DIGIT);
-	if (sip_dec_u32(num, 0x7fffffff, &msg->cseq))
-		return EBADMSG;
-	if (c.p < c.end && *c.p == ' ' && c.p + 1 < c.end &&
-	    !sip_is((unsigned char)c.p[1], SIP_C_WS))
-		c.p++; /* the usual single SP */
-	else if (!skip_lws(&c))
-		return EBADMSG;
-	msg->cseq_method_text = take_class(&c, SIP_C_TOKEN);
-	if (msg->cseq_method_text.len == 0 || expect_end(&c))
+	if (cseq_at(&c, &msg->cseq, &msg->cseq_method_text))
 		return EBADMSG;
 	msg->cseq_method = sip_method_from(msg->cseq_method_text);
+	return 0;
+}
+
+int sip_rseq_parse(struct slice v, uint32_t *out)
+{
+	struct slice t = slice_trim(v);
+	uint32_t n;
+
+	if (sip_dec_u32(t, RSEQ_NUM_MAX, &n) || n == 0)
+		return EBADMSG;
+	*out = n;
+	return 0;
+}
+
+int sip_rack_parse(struct slice v, struct sip_rack *out)
+{
+	struct slice t = slice_trim(v);
+	struct cur c = { t.p, t.p + t.len, t.p + t.len, NULL };
+	struct sip_rack r;
+
+	if (num_lws(&c, RSEQ_NUM_MAX, &r.rseq) || r.rseq == 0 ||
+	    cseq_at(&c, &r.cseq, &r.method))
+		return EBADMSG;
+	*out = r;
 	return 0;
 }
 

@@ -786,6 +786,22 @@ static void test_rseq_rack(void **state)
 	assert_int_equal(sip_rack_parse(SLICE_LIT("5 1 INVITE extra"), &r),
 			 EBADMSG);
 	assert_int_equal(sip_rack_parse(SLICE_LIT(""), &r), EBADMSG);
+	/* CSeq's grammar after the RSeq: the Method is a token, the CSeq
+	 * number below 2**31, and LWS may fold (§7.3.1) */
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 1 IN@VITE"), &r), EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 2147483648 INVITE"), &r),
+			 EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5 1INVITE"), &r), EBADMSG);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("4294967295 2147483647 "
+						  "INVITE"),
+					&r),
+			 0);
+	assert_int_equal(r.rseq, 4294967295u);
+	assert_int_equal(r.cseq, 2147483647u);
+	assert_int_equal(sip_rack_parse(SLICE_LIT("5\r\n 1\r\n\tINVITE"), &r),
+			 0);
+	assert_int_equal(r.cseq, 1);
+	assert_slice(r.method, "INVITE");
 
 	assert_true(
 		sip_option_in(SLICE_LIT("timer, 100rel"), SLICE_LIT("100rel")));

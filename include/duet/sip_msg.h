@@ -233,10 +233,13 @@ struct sip_rack {
 	struct slice method;
 };
 
-/** Parse an RSeq value (RFC 3262 §7.1: 1 .. 2**31 - 1). 0 or EBADMSG. */
+/** Parse an RSeq value (RFC 3262 §7.1: 1*DIGIT, 1 .. 2**32 - 1; only the
+ * first of a dialog is below 2**31, §3). 0 or EBADMSG. */
 int sip_rseq_parse(struct slice value, uint32_t *out);
 
-/** Parse an RAck value ("RSeq CSeq-num Method"). 0 or EBADMSG. */
+/** Parse an RAck value (RFC 3262 §7.2: response-num LWS CSeq-num LWS
+ * Method, the grammar of CSeq after the RSeq; LWS may fold). 0 or
+ * EBADMSG. */
 int sip_rack_parse(struct slice value, struct sip_rack *out);
 
 /** Is tag one of the comma-separated option tags of list
