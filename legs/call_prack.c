@@ -103,9 +103,9 @@ static bool option_known(struct slice tag, enum policy_method_mode mode)
 static void unknown_tags(struct slice list, enum policy_method_mode mode,
 			 char *buf, size_t cap)
 {
-	while (list.len) {
-		size_t k = slice_find(list, ',');
-		struct slice one = slice_trim(slice_sub(list, 0, k));
+	struct slice one;
+
+	for (size_t pos = 0; sip_hdr_next_value(list, &pos, &one, NULL);) {
 		size_t n = strlen(buf);
 
 		if (one.len && !option_known(one, mode) &&
@@ -113,7 +113,6 @@ static void unknown_tags(struct slice list, enum policy_method_mode mode,
 		    n + one.len + 3 < cap)
 			snprintf(buf + n, cap - n, "%s%.*s", n ? ", " : "",
 				 (int)one.len, one.p);
-		list = slice_sub(list, k + 1, list.len);
 	}
 }
 
@@ -154,14 +153,11 @@ uint16_t prack_check_require(struct call *call, const struct policy *pol,
 void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
 			   bool drop_100rel)
 {
-	struct slice list = h->value;
+	struct slice one;
 	char buf[256];
 	size_t n = 0;
 
-	while (list.len) {
-		size_t k = slice_find(list, ',');
-		struct slice one = slice_trim(slice_sub(list, 0, k));
-
+	for (size_t pos = 0; sip_hdr_next_value(h->value, &pos, &one, NULL);) {
 		/* timer: session timers are per leg too (call_timer.c) */
 		if (one.len &&
 		    !(drop_100rel && slice_caseeq_cstr(one, "100rel")) &&
@@ -172,7 +168,6 @@ void prack_copy_option_hdr(struct sip_writer *w, const struct sip_hdr *h,
 			memcpy(buf + n, one.p, one.len);
 			n += one.len;
 		}
-		list = slice_sub(list, k + 1, list.len);
 	}
 	if (n)
 		sip_build_header_id(w, (enum sip_hdr_id)h->id,
