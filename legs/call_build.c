@@ -147,6 +147,11 @@ static bool copy_crossing(struct sip_writer *w, const struct sip_msg *m,
 			    h->id == SIP_HDR_REQUIRE) &&
 			   sip_option_in(h->value, SLICE_LIT("100rel"));
 
+		/* §8.2.2.3: a 420's Unsupported is what it is about */
+		if (response && m->status == 420 &&
+		    h->id == SIP_HDR_UNSUPPORTED)
+			crosses = true;
+
 		/* relayed 100rel is protocol: it crosses whatever the
 		 * header rules allow */
 		if (h->id == SIP_HDR_RACK || (h->id == SIP_HDR_RSEQ && !rel) ||
@@ -527,8 +532,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 	if (prack_a_wait(call, code, from_b)) /* RFC 3262 §3 */
 		return 0;
 	/* the route's reply map; never for 487, which §9.2 requires for a
-	 * cancelled INVITE */
-	if (r && code >= 300 && code != 487) {
+	 * cancelled INVITE, nor for duet's own 420 (§8.2.2.3) */
+	if (r && code >= 300 && code != 487 && !(code == 420 && !from_b)) {
 		const char *why = NULL;
 		uint16_t mapped = policy_reply_map(r, code, &why);
 

@@ -195,6 +195,7 @@ struct call_prack {
 	struct sip_msg *a_queue[PRACK_QUEUE];
 	unsigned a_queued;
 	struct sip_msg *a_held;
+	char *a_unsupported; /* duet's own 420: the tags it refused */
 	/* B leg: the attempt (its INVITE's CSeq) the numbers belong to */
 	uint32_t b_cseq;
 	uint32_t b_rseq;   /* the last in-order RSeq received (§4) */

@@ -84,6 +84,7 @@ void prack_free(struct call *call)
 		return;
 	a_stop(p);
 	a_drop_waiting(p);
+	duet_free(p->a_unsupported);
 	duet_free(p);
 	call->prack = NULL;
 }
@@ -122,8 +123,8 @@ uint16_t prack_check_require(struct call *call, const struct policy *pol,
 	const struct sip_msg *inv = call->a_invite;
 	struct sip_tx *st = call->ref[TXP_A_INVITE].tx;
 	enum policy_method_mode mode = prack_mode(pol, r);
+	struct call_prack *p;
 	char list[256] = "";
-	struct sip_writer w;
 	int err;
 
 	for (const struct sip_hdr *h = sip_msg_hdr(inv, SIP_HDR_REQUIRE); h;
@@ -133,16 +134,12 @@ uint16_t prack_check_require(struct call *call, const struct policy *pol,
 		return 0;
 	LOG_INFO("call %llu [%s]: Require: %s not supported: 420",
 		 (unsigned long long)call->id, call->route, list);
-	sip_writer_init(&w, 512);
-	sip_build_response_head_stamped(&w, inv, 420, SLICE_NULL,
-					slice_cstr(call->a_tag),
-					sip_tx_via_stamp(st));
-	sip_build_header_id(&w, SIP_HDR_UNSUPPORTED, slice_cstr(list));
-	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
-	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
-	if (!err)
-		err = sip_tx_reply(st, 420, w.buf, w.len);
-	sip_writer_free(&w);
+	/* through call_answer_a, as any answer to the caller (Unsupported
+	 * from prack_a_headers); the route is not the call's yet, so its
+	 * response headers and reply map do not apply */
+	if ((p = prack_get(call)) != NULL)
+		p->a_unsupported = duet_strndup(list, strlen(list));
+	err = call_answer_a(call, 420, SLICE_NULL, NULL);
 	call->a_final = 420;
 	if (err)
 		LOG_WARN("call %llu: 420 not sent: %s",
@@ -383,14 +380,11 @@ uint32_t prack_a_headers(struct call *call, struct sip_writer *w, uint16_t code,
 	uint32_t rseq;
 	char v[16];
 
-	/* §8.2.2.3: a relayed 420 says what was unsupported */
-	if (code == 420 && from_b)
-		for (const struct sip_hdr *h =
-			     sip_msg_hdr(from_b, SIP_HDR_UNSUPPORTED);
-		     h; h = sip_msg_hdr_next(from_b, h))
-			if (!memchr(h->value.p, '\n', h->value.len))
-				sip_build_header_id(w, SIP_HDR_UNSUPPORTED,
-						    h->value);
+	/* §8.2.2.3: duet's own 420 says what it refused (a relayed one's
+	 * Unsupported crosses, call_build.c) */
+	if (code == 420 && !from_b && (p = call->prack) && p->a_unsupported)
+		sip_build_header_id(w, SIP_HDR_UNSUPPORTED,
+				    slice_cstr(p->a_unsupported));
 	if (code <= 100 || code >= 200 || !a_reliable(call) ||
 	    !(p = prack_get(call)))
 		return 0;
