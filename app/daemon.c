@@ -70,9 +70,29 @@ struct daemon {
 
 /* A final answer from duet itself; dec (may be NULL) adds its reason,
  * Retry-After and, for a 3xx, its targets as Contacts. */
+/* The route's A-leg response headers (its `headers.a.responses.add`),
+ * expanded over req: a route's own answers carry them as its calls'
+ * answers do (legs/call_build.c). */
+static void route_headers(struct sip_writer *w, const struct policy_route *r,
+			  const struct sip_msg *req,
+			  const struct policy_source *ps)
+{
+	struct policy_headers hs;
+
+	if (policy_header_adds(r, POLICY_LEG_A, true, req, ps, &hs))
+		return;
+	for (size_t i = 0; i < hs.count; i++)
+		sip_build_header(w, slice_cstr(hs.h[i].name),
+				 slice_cstr(hs.h[i].value));
+	policy_headers_clear(&hs);
+}
+
+/* An answer from duet itself; dec and ps (both may be NULL): the route's
+ * decision it answers for, and where the request came from. */
 static void reply_dec(struct daemon *d, struct sip_tx *st,
 		      const struct sip_msg *req, uint16_t code,
-		      const struct policy_decision *dec)
+		      const struct policy_decision *dec,
+		      const struct policy_source *ps)
 {
 	char tag[LEG_IDENT_MAX];
 	struct sip_writer w;
@@ -93,6 +113,8 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 		sip_writer_u32(&w, dec->retry_after);
 		sip_writer_cstr(&w, "\r\n");
 	}
+	if (dec && dec->rule && ps)
+		route_headers(&w, dec->rule, req, ps);
 	if (code == 200 || code == 501) {
 		sip_build_header_id(&w, SIP_HDR_ALLOW, SLICE_LIT(DUET_ALLOW));
 		sip_build_header_id(&w, SIP_HDR_ACCEPT,
@@ -119,7 +141,7 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 static void reply(struct daemon *d, struct sip_tx *st,
 		  const struct sip_msg *req, uint16_t code)
 {
-	reply_dec(d, st, req, code, NULL);
+	reply_dec(d, st, req, code, NULL, NULL);
 }
 
 /*
@@ -176,7 +198,7 @@ static bool decide_invite(struct daemon *d, struct sip_tx *st,
 		for (size_t i = 0; i < dec->target_count; i++) /* no Contacts */
 			duet_free(dec->targets[i].uri);
 		dec->target_count = 0;
-		reply_dec(d, st, req, 503, dec);
+		reply_dec(d, st, req, 503, dec, &ps);
 		policy_decision_clear(dec);
 		return true;
 	}
@@ -185,7 +207,7 @@ static bool decide_invite(struct daemon *d, struct sip_tx *st,
 			 slice_to_cstr(req->call_id, cid, sizeof(cid)),
 			 dec->route, policy_action_name(dec->action),
 			 (unsigned)dec->status);
-		reply_dec(d, st, req, dec->status, dec);
+		reply_dec(d, st, req, dec->status, dec, &ps);
 		policy_decision_clear(dec);
 		return true;
 	}

@@ -513,6 +513,7 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 		     const struct tp_source *src)
 {
 	struct policy_decision d;
+	const struct policy_decision *dec;
 	struct call *call;
 	uint32_t min_se = 0;
 	uint16_t code;
@@ -546,13 +547,19 @@ static void new_call(struct calls *c, struct sip_tx *st, struct sip_msg *inv,
 	err = c->env.route(inv, src, &d, c->env.route_arg);
 	if (d.route)
 		call_set_route(call, d.route);
-	if (!err && d.action == POLICY_REJECT)
-		answer_a_once(call, d.status ? d.status : 403);
-	else if (err || d.target_count == 0)
+	/* the route's reply map and response headers apply to every
+	 * answer from here on (call_route.c) */
+	if (err)
 		answer_a_once(call, 404);
-	else if (prack_check_require(call, d.policy, d.rule)) /* 420 */
+	else if (call_take_decision(call, &d))
+		answer_a_once(call, 503);
+	else if ((dec = call->hunt.dec)->action == POLICY_REJECT)
+		answer_a_once(call, dec->status ? dec->status : 403);
+	else if (dec->target_count == 0)
+		answer_a_once(call, 404);
+	else if (prack_check_require(call, dec->policy, dec->rule)) /* 420 */
 		;
-	else if ((code = call_hunt_begin(call, &d))) /* call_route.c */
+	else if ((code = call_hunt_begin(call))) /* call_route.c */
 		answer_a_once(call, code);
 	policy_decision_clear(&d);
 	if (!call->b_indexed && !call_hunt_busy(call))

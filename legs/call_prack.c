@@ -134,9 +134,8 @@ uint16_t prack_check_require(struct call *call, const struct policy *pol,
 		return 0;
 	LOG_INFO("call %llu [%s]: Require: %s not supported: 420",
 		 (unsigned long long)call->id, call->route, list);
-	/* through call_answer_a, as any answer to the caller (Unsupported
-	 * from prack_a_headers); the route is not the call's yet, so its
-	 * response headers and reply map do not apply */
+	/* through call_answer_a, as any answer to the caller: the route's
+	 * response headers, Unsupported from prack_a_headers */
 	if ((p = prack_get(call)) != NULL)
 		p->a_unsupported = duet_strndup(list, strlen(list));
 	err = call_answer_a(call, 420, SLICE_NULL, NULL);

@@ -268,20 +268,29 @@ static enum call_event best_event(struct call *call, struct sip_msg **relay)
 		       : CEV_B_TIMEOUT;
 }
 
-uint16_t call_hunt_begin(struct call *call, struct policy_decision *d)
+int call_take_decision(struct call *call, struct policy_decision *d)
+{
+	struct call_hunt *h = &call->hunt;
+
+	/* the heap, not the pool: call_hunt_slim frees it */
+	h->dec = duet_malloc(sizeof(*h->dec));
+	if (!h->dec)
+		return ENOMEM;
+	*h->dec = *d;
+	policy_decision_init(d);
+	h->have_dec = true;
+	return 0;
+}
+
+uint16_t call_hunt_begin(struct call *call)
 {
 	struct call_hunt *h = &call->hunt;
 	const struct policy_route_limits *lim;
 	struct call_route_count *rc;
 	int err;
 
-	/* the heap, not the pool: call_hunt_slim frees it */
-	h->dec = duet_malloc(sizeof(*h->dec));
 	if (!h->dec)
 		return 503;
-	*h->dec = *d;
-	policy_decision_init(d);
-	h->have_dec = true;
 	lim = h->dec->rule ? policy_route_limits(h->dec->rule) : NULL;
 	rc = route_count(call->owner, call->route);
 	if (lim && lim->max_calls && rc && rc->n >= lim->max_calls) {

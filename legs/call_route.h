@@ -57,11 +57,15 @@ struct call_route_counts {
 /* A fresh hunt (in call_alloc). */
 void call_hunt_init(struct call *call);
 
-/* The call takes the decision d (moved: d is left empty), checks the
- * route's concurrency limit and starts the first attempt. Returns 0 when
- * an attempt is under way (sent, or resolving), else the final code the
- * caller gets (duet answers it). */
-uint16_t call_hunt_begin(struct call *call, struct policy_decision *d);
+/* The call takes the decision d (moved: d is left empty): from here on
+ * call_rule() and call_policy() answer for it, for the answers duet gives
+ * before any attempt (403, 404, 420) as for the hunt. 0 or ENOMEM. */
+int call_take_decision(struct call *call, struct policy_decision *d);
+
+/* With the decision taken: checks the route's concurrency limit and
+ * starts the first attempt. Returns 0 when an attempt is under way (sent,
+ * or resolving), else the final code the caller gets (duet answers it). */
+uint16_t call_hunt_begin(struct call *call);
 
 /* Is the call waiting for DNS before its first attempt? */
 bool call_hunt_busy(const struct call *call);
