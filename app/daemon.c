@@ -70,23 +70,6 @@ struct daemon {
 
 /* A final answer from duet itself; dec (may be NULL) adds its reason,
  * Retry-After and, for a 3xx, its targets as Contacts. */
-/* The route's A-leg response headers (its `headers.a.responses.add`),
- * expanded over req: a route's own answers carry them as its calls'
- * answers do (legs/call_build.c). */
-static void route_headers(struct sip_writer *w, const struct policy_route *r,
-			  const struct sip_msg *req,
-			  const struct policy_source *ps)
-{
-	struct policy_headers hs;
-
-	if (policy_header_adds(r, POLICY_LEG_A, true, req, ps, &hs))
-		return;
-	for (size_t i = 0; i < hs.count; i++)
-		sip_build_header(w, slice_cstr(hs.h[i].name),
-				 slice_cstr(hs.h[i].value));
-	policy_headers_clear(&hs);
-}
-
 /* An answer from duet itself; dec and ps (both may be NULL): the route's
  * decision it answers for, and where the request came from. */
 static void reply_dec(struct daemon *d, struct sip_tx *st,
@@ -113,8 +96,12 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 		sip_writer_u32(&w, dec->retry_after);
 		sip_writer_cstr(&w, "\r\n");
 	}
-	if (dec && dec->rule && ps)
-		route_headers(&w, dec->rule, req, ps);
+	/* a route's own answers carry its A-leg response headers, as its
+	 * calls' answers do (legs/call_build.c) */
+	if (dec && dec->rule && ps &&
+	    policy_header_write_adds(&w, dec->rule, POLICY_LEG_A, true, req,
+				     ps))
+		LOG_WARN("route %s: headers not added", dec->route);
 	if (code == 200 || code == 501) {
 		sip_build_header_id(&w, SIP_HDR_ALLOW, SLICE_LIT(DUET_ALLOW));
 		sip_build_header_id(&w, SIP_HDR_ACCEPT,

@@ -703,9 +703,6 @@ static void b_answer_dialog(struct call *call, const struct sip_msg *resp)
 {
 	struct dialog *d = call->leg[LEG_B].dlg;
 
-	if (call->state == CALL_READY || call->state == CALL_ANSWER_HELD ||
-	    call->state == CALL_TERMINATING)
-		return;
 	if (d && d->state == DIALOG_EARLY && d->remote_tag &&
 	    slice_eq_cstr(resp->to.tag, d->remote_tag) &&
 	    dialog_confirm(d, resp) == 0)
@@ -748,9 +745,10 @@ static void b_invite_response(struct call *call, struct sip_msg *resp)
 		/* RFC 3262 §3: held while the caller owes a PRACK */
 		ev = first && prack_a_holds(call) ? CEV_B_2XX_HELD : CEV_B_2XX;
 		wheel_timer_cancel(&call->ring_timer);
-		if (first)
+		if (first) {
 			call_timer_uac_2xx(call, LEG_B, resp);
-		b_answer_dialog(call, resp);
+			b_answer_dialog(call, resp);
+		}
 	} else {
 		wheel_timer_cancel(&call->ring_timer);
 		/* the hunt may move on to the next target (call_route.c) */

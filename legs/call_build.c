@@ -187,23 +187,16 @@ static int add_route_headers(struct sip_writer *w, const struct call *call,
 {
 	const struct policy_route *r = call_rule(call);
 	struct policy_source src = call_policy_source(call);
-	struct policy_headers hs;
 	int err;
 
 	if (!r || !req)
 		return 0;
-	err = policy_header_adds(r, leg, response, req, &src, &hs);
-	if (err) {
+	err = policy_header_write_adds(w, r, leg, response, req, &src);
+	if (err)
 		LOG_WARN("call %llu [%s]: headers not added: %s",
 			 (unsigned long long)call->id, call->route,
 			 duet_strerror(err));
-		return err;
-	}
-	for (size_t i = 0; i < hs.count; i++)
-		sip_build_header(w, slice_cstr(hs.h[i].name),
-				 slice_cstr(hs.h[i].value));
-	policy_headers_clear(&hs);
-	return 0;
+	return err;
 }
 
 /* End w with from's body (if any) and its Content-Type, or dflt_ct

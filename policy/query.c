@@ -11,6 +11,7 @@
 
 #include "duet/alloc.h"
 #include "duet/err.h"
+#include "duet/sip_build.h"
 
 #define SUBJECT_CAP 1024
 
@@ -185,6 +186,23 @@ int policy_header_adds(const struct policy_route *r, enum policy_leg leg,
 		return err;
 	}
 	*out = h;
+	return 0;
+}
+
+int policy_header_write_adds(struct sip_writer *w, const struct policy_route *r,
+			     enum policy_leg leg, bool response,
+			     const struct sip_msg *req,
+			     const struct policy_source *src)
+{
+	struct policy_headers hs;
+	int err = policy_header_adds(r, leg, response, req, src, &hs);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < hs.count; i++)
+		sip_build_header(w, slice_cstr(hs.h[i].name),
+				 slice_cstr(hs.h[i].value));
+	policy_headers_clear(&hs);
 	return 0;
 }
 

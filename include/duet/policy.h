@@ -188,6 +188,14 @@ int policy_header_adds(const struct policy_route *r, enum policy_leg leg,
 
 void policy_headers_clear(struct policy_headers *h);
 
+struct sip_writer;
+/** policy_header_adds() written into w as header fields (what duet adds
+ * to a message it builds). 0, ENOMEM or EBADMSG (nothing written). */
+int policy_header_write_adds(struct sip_writer *w, const struct policy_route *r,
+			     enum policy_leg leg, bool response,
+			     const struct sip_msg *req,
+			     const struct policy_source *src);
+
 /* ---- methods, replies, failover, limits -------------------------------- */
 
 enum policy_method_mode {
