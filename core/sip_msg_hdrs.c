@@ -507,30 +507,48 @@ static inline int addr_fast(struct cur *cp, struct sip_addr *a,
 	if (p == end)
 		return ADDR_FULL;
 	a->display = SLICE_NULL;
+	a->display_quoted = a->star = false;
+	a->tag = SLICE_NULL;
+	a->has_expires = a->has_q = false;
+	a->expires = 0;
+	a->q = 0;
 	if (*p != '<') { /* display-name = *(token LWS) */
 		if (!sip_is((unsigned char)*p, SIP_C_TOKEN))
 			return ADDR_FULL;
 		while (p < end &&
 		       sip_is((unsigned char)*p, SIP_C_TOKEN | SIP_C_WS))
 			p++;
-		if (p == end || *p != '<')
-			return ADDR_FULL;
+		if (p == end || *p != '<') {
+			/* an addr-spec (a Contact without <>): the URI
+			 * ends at the header parameters (§20.10) */
+			if (kind == ADDR_ROUTE)
+				return ADDR_FULL;
+			for (p = s; p < end && *p != ';' && *p != '?' &&
+				    *p != ',' &&
+				    !sip_is((unsigned char)*p, SIP_C_WS);
+			     p++)
+				;
+			if ((p < end && *p == '?') ||
+			    !sip_uri_fast(&a->uri, s, (size_t)(p - s),
+					  cp->rend))
+				return ADDR_FULL;
+			a->bracketed = false;
+			ps = p;
+			goto params;
+		}
 		a->display = sip_trim(s, p);
 	}
 	gt = sip_find_byte(p + 1, end, cp->rend, '>');
 	if (!gt)
 		return ADDR_FULL;
-	a->display_quoted = a->star = false;
 	a->bracketed = true;
-	a->tag = SLICE_NULL;
-	a->has_expires = a->has_q = false;
-	a->expires = 0;
-	a->q = 0;
 	if (!sip_uri_fast(&a->uri, p + 1, (size_t)(gt - p - 1), cp->rend) &&
 	    sip_uri_parse_full(&a->uri, slice_make(p + 1, (size_t)(gt - p - 1)),
 			       why))
 		return EBADMSG;
-	for (ps = p = gt + 1; p < end && *p == ';';) {
+	ps = p = gt + 1;
+params:
+	while (p < end && *p == ';') {
 		const char *nm = p + 1, *ne, *v;
 		struct slice val = SLICE_NULL;
 

@@ -312,6 +312,56 @@ static void test_contact_forms(void **state)
 	sip_msg_unref(m);
 }
 
+/* A Contact without <> (an addr-spec): its URI ends at the first ';',
+ * ',', '?' or LWS, and what follows are header parameters (§20.10). The
+ * same URI in <> must parse to the same parts. */
+static void test_contact_addr_spec(void **state)
+{
+	(void)state;
+	struct sip_msg *m = parse_ok(
+		"INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\n"
+		"From: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\n"
+		"CSeq: 2 INVITE\n"
+		"Contact: sip:sipp@127.0.0.1:5061 , <sip:sipp@127.0.0.1:5061>,"
+		"sip:b@h;x=1;y, sip:c@h;expires=5,sip:d@[2001:db8::1]:7\n\n");
+
+	assert_int_equal(m->contact_count, 5);
+	assert_false(m->contacts[0].bracketed);
+	assert_true(m->contacts[1].bracketed);
+	assert_slice(m->contacts[0].raw, "sip:sipp@127.0.0.1:5061");
+	assert_slice(m->contacts[0].uri.raw, "sip:sipp@127.0.0.1:5061");
+	assert_slice(m->contacts[0].uri.user, "sipp");
+	assert_slice(m->contacts[0].uri.host, "127.0.0.1");
+	assert_int_equal(m->contacts[0].uri.port, 5061);
+	assert_int_equal(m->contacts[0].uri.port, m->contacts[1].uri.port);
+	assert_int_equal(m->contacts[0].params.len, 0);
+	assert_null(m->contacts[0].display.p);
+	/* the parameters are the header's, not the URI's */
+	assert_slice(m->contacts[2].params, ";x=1;y");
+	assert_slice(m->contacts[2].uri.raw, "sip:b@h");
+	assert_int_equal(m->contacts[2].uri.params.len, 0);
+	assert_true(m->contacts[3].has_expires);
+	assert_int_equal(m->contacts[3].expires, 5);
+	assert_slice(m->contacts[4].uri.host, "[2001:db8::1]");
+	assert_int_equal(m->contacts[4].uri.port, 7);
+	sip_msg_unref(m);
+
+	/* a '?' (headers) needs <>; text after the URI is not a parameter */
+	expect_bad("INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		   "From: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\n"
+		   "CSeq: 2 INVITE\nContact: sip:a@h?Subject=x\n\n",
+		   NULL);
+	expect_bad("INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		   "From: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\n"
+		   "CSeq: 2 INVITE\nContact: sip:a@h junk\n\n",
+		   NULL);
+	/* Route needs <> (§20.34) */
+	expect_bad("INVITE sip:x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		   "From: <sip:a@x>;tag=1\nTo: <sip:a@x>\nCall-ID: c\n"
+		   "CSeq: 2 INVITE\nRoute: sip:p@h;lr\n\n",
+		   NULL);
+}
+
 static void test_contact_errors(void **state)
 {
 	(void)state;
@@ -906,6 +956,7 @@ int main(void)
 		LEAK_TEST(test_from_to_forms),
 		LEAK_TEST(test_addr_errors),
 		LEAK_TEST(test_contact_forms),
+		LEAK_TEST(test_contact_addr_spec),
 		LEAK_TEST(test_contact_errors),
 		LEAK_TEST(test_routes),
 		LEAK_TEST(test_scalars),

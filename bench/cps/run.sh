@@ -76,6 +76,9 @@ hold_n=${CPS_HOLD:-20000}
 hold_rate=${CPS_HOLD_RATE:-2000}
 targets=${CPS_TARGETS:-"sipp duet kamailio"}
 cpu_rounds=${CPS_CPU_ROUNDS:-3}
+cpu_mode=${CPS_CPU_MODE:-burst}
+steady_s=${CPS_STEADY_SECONDS:-20}
+phases=${CPS_PHASES:-"ladder cpu memory"}
 max_retr_pct=1
 cpu_ratio_max=0.3
 rate_ratio_min=2
@@ -359,22 +362,56 @@ step_hdr() {
 		target step cps calls ok fail_c fail_s retrans retr% placed cpu_us/call verdict load
 }
 
-# run_step KIND LABEL RATE SECONDS DRAIN_S: one step against the running
-# target; sets step_verdict and step_cpu and prints its row
+# next_stat FILE: wait (at most 2 s) for the caller's next statistics line
+# (-fd 1), so that a count read from it and the CPU read right after it
+# describe the same moment
+next_stat() {
+	local n
+	n=$(wc -l <"$1" 2>/dev/null || echo 0)
+	for _ in $(seq 100); do
+		[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -gt "$n" ] && return 0
+		sleep 0.02
+	done
+}
+
+# run_step KIND LABEL RATE SECONDS DRAIN_S [WARM_S]: one step against the
+# running target; sets step_verdict and step_cpu and prints its row. With
+# WARM_S, the CPU is that of the steady state: read WARM_S into the step
+# and 2 s before its end, divided by the calls completed in between (3.
+# above); otherwise over the whole step and DRAIN_S after it.
 run_step() {
-	local kind=$1 label=$2 rate=$3 secs=$4 drain=$5
+	local kind=$1 label=$2 rate=$3 secs=$4 drain=$5 warm=${6:-}
 	local tag=$kind.$label.$rate calls=$((rate * secs)) to c0=0 c1=0 t0 t1
-	local ok ufail sfail retr pct wall place_s placed
+	local ok ufail sfail retr pct wall place_s placed n0=0 n1=0 f uac_job
 	to=$((secs + call_ms / 1000 + 20))
+	f=$tmp/uac.$tag.csv
 	start_uas "$tag"
-	[ -n "$tgt_pid" ] && c0=$(cpu_ticks "$tgt_pid")
-	t0=$(now)
-	run_uac "$tag" "$tgt_addr" "$rate" "$calls" "$call_ms" "$to"
-	t1=$(now)
-	nap 1.2 # the callee's last statistics line (-fd 1)
-	[ "$drain" -gt 0 ] && nap "$drain"
-	[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_ticks "$tgt_pid")
-	ok=$(stat_get "$tmp/uac.$tag.csv" ok)
+	if [ -n "$warm" ]; then
+		t0=$(now)
+		run_uac "$tag" "$tgt_addr" "$rate" "$calls" "$call_ms" "$to" &
+		uac_job=$!
+		nap "$warm"
+		next_stat "$f"
+		[ -n "$tgt_pid" ] && c0=$(cpu_ticks "$tgt_pid")
+		n0=$(stat_get "$f" ok)
+		nap $((secs - warm - 3))
+		next_stat "$f"
+		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_ticks "$tgt_pid")
+		n1=$(stat_get "$f" ok)
+		wait "$uac_job" || true
+		t1=$(now)
+		nap 1.2
+	else
+		[ -n "$tgt_pid" ] && c0=$(cpu_ticks "$tgt_pid")
+		t0=$(now)
+		run_uac "$tag" "$tgt_addr" "$rate" "$calls" "$call_ms" "$to"
+		t1=$(now)
+		nap 1.2 # the callee's last statistics line (-fd 1)
+		[ "$drain" -gt 0 ] && nap "$drain"
+		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_ticks "$tgt_pid")
+	fi
+	ok=$(stat_get "$f" ok)
+	[ -n "$warm" ] || n1=$ok
 	ufail=$(stat_get "$tmp/uac.$tag.csv" fail)
 	sfail=$(stat_get "$tmp/uas.$tag.csv" fail)
 	retr=$(($(stat_get "$tmp/uac.$tag.csv" retr) + $(stat_get "$tmp/uas.$tag.csv" retr)))
@@ -384,8 +421,8 @@ run_step() {
 	place_s=$(awk -v w="$wall" -v d="$call_ms" 'BEGIN { p = w - d / 1000; if (p < 0.001) p = 0.001; printf "%.3f", p }')
 	placed=$(fdiv "$calls" "$place_s" "%.0f")
 	step_cpu=-
-	if [ -n "$tgt_pid" ] && [ "$ok" -gt 0 ] && [ "$c1" -gt 0 ]; then
-		step_cpu=$(awk -v t=$((c1 - c0)) -v hz="$clk_tck" -v n="$ok" \
+	if [ -n "$tgt_pid" ] && [ $((n1 - n0)) -gt 0 ] && [ "$c1" -gt 0 ]; then
+		step_cpu=$(awk -v t=$((c1 - c0)) -v hz="$clk_tck" -v n=$((n1 - n0)) \
 			'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
 	fi
 	step_verdict=clean
@@ -475,7 +512,9 @@ cpu_rounds_run() {
 	d_pid=$tgt_pid d_addr=$tgt_addr
 	start_target kamailio
 	k_pid=$tgt_pid k_addr=$tgt_addr
-	for r in $(seq 0 "$cpu_rounds"); do
+	local first=0
+	[ "$cpu_mode" = steady ] && first=1
+	for r in $(seq "$first" "$cpu_rounds"); do
 		for k in duet kamailio; do
 			if [ $k = duet ]; then
 				tgt_pid=$d_pid tgt_addr=$d_addr
@@ -483,8 +522,12 @@ cpu_rounds_run() {
 				tgt_pid=$k_pid tgt_addr=$k_addr
 			fi
 			alive "$tgt_pid" || continue
-			# round 0 warms the process up and is not counted
-			run_step "$k" "cpu$r" "$ref_rate" "$step_s" "$drain_s"
+			if [ "$cpu_mode" = steady ]; then
+				run_step "$k" "cpu$r" "$ref_rate" \
+					$((drain_s + steady_s + 3)) 0 "$drain_s"
+			else # round 0 warms the process up and is not counted
+				run_step "$k" "cpu$r" "$ref_rate" "$step_s" "$drain_s"
+			fi
 			if [ "$r" -eq 0 ] || [ "$step_verdict" != clean ]; then
 				continue
 			fi
@@ -504,7 +547,11 @@ cpu_rounds_run() {
 	for k in duet kamailio; do
 		[ -n "${cpu_samples[$k]}" ] || continue
 		cpu_us[$k]=$(echo "${cpu_samples[$k]}" | median)
-		cpu_note[$k]="median of ${cpu_samples[$k]// /, } at $ref_rate cps (${step_s} s + ${drain_s} s each, alternating)"
+		if [ "$cpu_mode" = steady ]; then
+			cpu_note[$k]="median of ${cpu_samples[$k]// /, } at $ref_rate cps (steady: ${steady_s} s after ${drain_s} s, alternating)"
+		else
+			cpu_note[$k]="median of ${cpu_samples[$k]// /, } at $ref_rate cps (${step_s} s + ${drain_s} s each, alternating)"
+		fi
 	done
 }
 
@@ -568,29 +615,38 @@ echo "bench-cps: ports callee $p_uas caller $p_uac duet $p_duet kamailio $p_kam;
 echo "bench-cps: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg);" \
 	"$(sipp -v 2>&1 | awk '/SIPp v/ { print "SIPp", $2 }')" \
 	"$(command -v kamailio >/dev/null 2>&1 && kamailio -v 2>/dev/null | awk 'NR == 1 { print "kamailio", $3 }')"
-echo
-echo "== ladder: $step_s s of calls per step, ${call_ms} ms calls; sustained: ${sustain_s} s =="
-step_hdr
-for k in $targets; do
-	ladder "$k"
-	[ "$k" = sipp ] || sustain "$k"
-done
-if [ "$cpu_rounds" -gt 0 ] && wants duet && wants kamailio; then
+phase() { [[ " $phases " == *" $1 "* ]]; }
+if phase ladder; then
 	echo
-	echo "== CPU: $cpu_rounds windows per target at $ref_rate cps, alternating (cpu0: warm-up, not counted) =="
+	echo "== ladder: $step_s s of calls per step, ${call_ms} ms calls; sustained: ${sustain_s} s =="
+	step_hdr
+	for k in $targets; do
+		ladder "$k"
+		[ "$k" = sipp ] || sustain "$k"
+	done
+fi
+if phase cpu && [ "$cpu_rounds" -gt 0 ] && wants duet && wants kamailio; then
+	echo
+	if [ "$cpu_mode" = steady ]; then
+		echo "== CPU: $cpu_rounds windows per target at $ref_rate cps, alternating; each measures ${steady_s} s after ${drain_s} s of calls =="
+	else
+		echo "== CPU: $cpu_rounds windows per target at $ref_rate cps, alternating (cpu0: warm-up, not counted) =="
+	fi
 	step_hdr
 	cpu_rounds_run
 fi
-echo
-echo "== memory: $hold_n calls held open (set up at up to $hold_rate cps) =="
-printf '  %-15s %5s %6s %6s %6s %8s %8s %8s %8s %10s %10s %7s %7s %6s\n' \
-	target cps calls up ended kB_0 kB_up kB_held kB_end B/call_up B/call_held fail_c fail_s state
-for k in $targets; do
-	case $k in
-	duet) hold duet ;;
-	kamailio) hold kamailio dialog ;;
-	esac
-done
+if phase memory; then
+	echo
+	echo "== memory: $hold_n calls held open (set up at up to $hold_rate cps) =="
+	printf '  %-15s %5s %6s %6s %6s %8s %8s %8s %8s %10s %10s %7s %7s %6s\n' \
+		target cps calls up ended kB_0 kB_up kB_held kB_end B/call_up B/call_held fail_c fail_s state
+	for k in $targets; do
+		case $k in
+		duet) hold duet ;;
+		kamailio) hold kamailio dialog ;;
+		esac
+	done
+fi
 
 # ------------------------------------------------------------ summary
 
