@@ -523,9 +523,9 @@ static inline int addr_fast(struct cur *cp, struct sip_addr *a,
 			 * ends at the header parameters (§20.10) */
 			if (kind == ADDR_ROUTE)
 				return ADDR_FULL;
-			for (p = s; p < end && *p != ';' && *p != '?' &&
-				    *p != ',' &&
-				    !sip_is((unsigned char)*p, SIP_C_WS);
+			for (p = s;
+			     p < end && *p != ';' && *p != '?' && *p != ',' &&
+			     !sip_is((unsigned char)*p, SIP_C_WS);
 			     p++)
 				;
 			if ((p < end && *p == '?') ||

@@ -303,6 +303,8 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 		answer_a_once(call, 408);
 	if (a & CA_ANSWER_480)
 		answer_a_once(call, call->owner->cfg.ring_timeout_code);
+	if (a & CA_ANSWER_GONE)
+		answer_a_once(call, 480);
 	if (a & CA_ANSWER_487)
 		answer_a_once(call, 487);
 	if (a & CA_ANSWER_503)

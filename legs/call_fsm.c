@@ -94,7 +94,12 @@ static const struct row rules[CALL_STATE_COUNT][CALL_EVENT_COUNT] = {
 		 * 500 (§14.1, legs/call_mid.c) */
 		[CEV_A_REQUEST] = R(CA_RELAY_REQ, CALL_ANSWER_HELD),
 		[CEV_B_REQUEST] = R(CA_RELAY_REQ, CALL_ANSWER_HELD),
-		[CEV_DIALOG_GONE] = R(CA_NONE, CALL_ANSWER_HELD),
+		/* RFC 5057 §5.1: a 481 or 408 to a request relayed on the
+		 * early dialogs ends the call: the callee's 2xx is ACKed
+		 * and BYEd, the caller's INVITE answered 480 */
+		[CEV_DIALOG_GONE] = R(CA_END_PENDING | CA_ANSWER_GONE |
+					      CA_ACK_B | CA_BYE_B,
+				      CALL_TERMINATING),
 	},
 	[CALL_READY] = {
 		/* late provisionals after the answer: dropped */

@@ -94,6 +94,9 @@ enum call_action {
 				     2xx retransmissions stop */
 	CA_HOLD_2XX = 1 << 16,	  /* keep the callee's 2xx until the
 				     caller's PRACK (RFC 3262 §3) */
+	CA_ANSWER_GONE = 1 << 17, /* A leg: 480, a dialog of the call is
+				     gone before the caller has its
+				     answer (RFC 5057 §5.1) */
 };
 
 struct call_rule {
