@@ -68,10 +68,10 @@ struct daemon {
 	uint64_t answered, absorbed, bad;
 };
 
-/* A final answer from duet itself; dec (may be NULL) adds its reason,
- * Retry-After and, for a 3xx, its targets as Contacts. */
-/* An answer from duet itself; dec and ps (both may be NULL): the route's
- * decision it answers for, and where the request came from. */
+/* A final answer from duet itself. dec and ps (both may be NULL): the
+ * route's decision it answers for (its reason, Retry-After, a 3xx's
+ * targets as Contacts, its A-leg response headers) and where the request
+ * came from. */
 static void reply_dec(struct daemon *d, struct sip_tx *st,
 		      const struct sip_msg *req, uint16_t code,
 		      const struct policy_decision *dec,
@@ -109,7 +109,12 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 		/* RFC 3262 on each leg (legs/call_prack.c) */
 		sip_build_header_id(&w, SIP_HDR_SUPPORTED, SLICE_LIT("100rel"));
 	}
-	sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	/* a route that removes Server from its answers drops duet's own,
+	 * as on its calls' answers (legs/call_build.c) */
+	if (!dec || !dec->rule ||
+	    !policy_header_removed(dec->rule, POLICY_LEG_A, true,
+				   SIP_HDR_SERVER, SLICE_LIT("Server")))
+		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
 	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);
