@@ -160,8 +160,8 @@ struct value_cursors {
 	size_t via, contact, route, rr;
 };
 
-static json_t *addr_list_json(const struct sip_addr *arr, size_t *at,
-			      size_t n, size_t max)
+static json_t *addr_list_json(const struct sip_addr *arr, size_t *at, size_t n,
+			      size_t max)
 {
 	json_t *a = json_array();
 
@@ -239,15 +239,16 @@ json_t *parse_cmd_msg_json(const struct sip_msg *m)
 
 		json_object_set_new(jh, "name", jslice(h->name));
 		if (h->id != SIP_HDR_OTHER)
-			json_object_set_new(jh, "id", jslice(sip_hdr_name(
-							      h->id)));
+			json_object_set_new(jh, "id",
+					    jslice(sip_hdr_name(h->id)));
 		json_object_set_new(jh, "value", jslice(h->value));
 		if ((parsed = parsed_json(m, h, &vc)))
 			json_object_set_new(jh, "parsed", parsed);
 		json_array_append_new(hdrs, jh);
 	}
 	json_object_set_new(o, "headers", hdrs);
-	json_object_set_new(o, "body_length", json_integer((json_int_t)m->body.len));
+	json_object_set_new(o, "body_length",
+			    json_integer((json_int_t)m->body.len));
 	return o;
 }
 

@@ -66,4 +66,3 @@ int sip_min_se_parse(struct slice v, uint32_t *secs)
 
 	return delta_seconds(v, secs, &rest);
 }
-

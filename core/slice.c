@@ -14,7 +14,8 @@ bool slice_caseeq(struct slice a, struct slice b)
 	if (a.len != b.len)
 		return false;
 	for (size_t i = 0; i < a.len; i++) {
-		if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+		if (lower((unsigned char)a.p[i]) !=
+		    lower((unsigned char)b.p[i]))
 			return false;
 	}
 	return true;

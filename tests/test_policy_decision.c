@@ -19,8 +19,8 @@ static void test_targets_and_route(void **state)
 	assert_string_equal(d.route, "trunk-a");
 	for (int i = 0; i < POLICY_MAX_TARGETS; i++) {
 		snprintf(uri, sizeof(uri), "sip:t%d@192.0.2.1", i);
-		assert_int_equal(policy_decision_add_target(
-					 &d, slice_cstr(uri), (uint16_t)i),
+		assert_int_equal(policy_decision_add_target(&d, slice_cstr(uri),
+							    (uint16_t)i),
 				 0);
 	}
 	assert_int_equal(policy_decision_add_target(&d, SLICE_LIT("sip:x"), 1),
@@ -43,8 +43,7 @@ static void test_oom(void **state)
 			 ENOMEM);
 	assert_int_equal(d.target_count, 0);
 	duet_alloc_fail_nth(1);
-	assert_int_equal(policy_decision_set_route(&d, SLICE_LIT("r")),
-			 ENOMEM);
+	assert_int_equal(policy_decision_set_route(&d, SLICE_LIT("r")), ENOMEM);
 	assert_null(d.route);
 	policy_decision_clear(&d);
 }

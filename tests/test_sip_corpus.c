@@ -146,8 +146,8 @@ static bool check_row(const struct row *r)
 	int got = sip_msg_parse(&m, buf, len, fr, NULL, &why);
 
 	if (got != want) {
-		fprintf(stderr, "MISMATCH %s: expected %s, got %s (%s)\n", r->file,
-			    r->verdict, duet_errname(got), why ? why : "");
+		fprintf(stderr, "MISMATCH %s: expected %s, got %s (%s)\n",
+			r->file, r->verdict, duet_errname(got), why ? why : "");
 		sip_msg_unref(m);
 		free(buf);
 		return false;

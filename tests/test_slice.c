@@ -37,13 +37,13 @@ static void test_numbers(void **state)
 
 	assert_int_equal(slice_to_u64(SLICE_LIT("0"), 10, &v), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(slice_to_u64(SLICE_LIT("18446744073709551615"),
-				      UINT64_MAX, &v),
-			 0);
+	assert_int_equal(
+		slice_to_u64(SLICE_LIT("18446744073709551615"), UINT64_MAX, &v),
+		0);
 	assert_true(v == UINT64_MAX);
-	assert_int_equal(slice_to_u64(SLICE_LIT("18446744073709551616"),
-				      UINT64_MAX, &v),
-			 EBADMSG);
+	assert_int_equal(
+		slice_to_u64(SLICE_LIT("18446744073709551616"), UINT64_MAX, &v),
+		EBADMSG);
 	assert_int_equal(slice_to_u32(SLICE_LIT("255"), 255, &w), 0);
 	assert_int_equal(w, 255);
 	assert_int_equal(slice_to_u32(SLICE_LIT("256"), 255, &w), EBADMSG);
@@ -69,7 +69,7 @@ static void test_cstr(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
-	static const int codes[] = { EINVAL,   ENOMEM, EBADMSG,  ENODATA,
+	static const int codes[] = { EINVAL,   ENOMEM, EBADMSG,	 ENODATA,
 				     EMSGSIZE, ENOENT, ETIMEDOUT };
 
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -112,9 +112,9 @@ static void test_alloc_accounting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		LEAK_TEST(test_compare),   LEAK_TEST(test_trim_sub_find),
-		LEAK_TEST(test_numbers),   LEAK_TEST(test_cstr),
-		LEAK_TEST(test_errors),    LEAK_TEST(test_alloc_accounting),
+		LEAK_TEST(test_compare), LEAK_TEST(test_trim_sub_find),
+		LEAK_TEST(test_numbers), LEAK_TEST(test_cstr),
+		LEAK_TEST(test_errors),	 LEAK_TEST(test_alloc_accounting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

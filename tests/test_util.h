@@ -15,12 +15,12 @@
 #include "duet/slice.h"
 
 /* Assert a slice equals a C string. */
-#define assert_slice(s, cstr)                                                \
-	do {                                                                 \
-		struct slice s__ = (s);                                      \
-		char b__[512];                                               \
-		slice_to_cstr(s__, b__, sizeof(b__));                        \
-		assert_string_equal(b__, (cstr));                            \
+#define assert_slice(s, cstr)                                                  \
+	do {                                                                   \
+		struct slice s__ = (s);                                        \
+		char b__[512];                                                 \
+		slice_to_cstr(s__, b__, sizeof(b__));                          \
+		assert_string_equal(b__, (cstr));                              \
 	} while (0)
 
 /* Turn "\n" into "\r\n" so messages in tests read naturally. */
@@ -62,6 +62,7 @@ static inline int test_leak_teardown(void **state)
 	return 0;
 }
 
-#define LEAK_TEST(f) cmocka_unit_test_setup_teardown(f, test_leak_setup, test_leak_teardown)
+#define LEAK_TEST(f)                                                           \
+	cmocka_unit_test_setup_teardown(f, test_leak_setup, test_leak_teardown)
 
 #endif

@@ -38,11 +38,11 @@ struct sip_uri {
 	struct slice raw; /* the whole URI text */
 	enum sip_uri_scheme scheme;
 	struct slice scheme_text; /* "sip", "SIPS", "tel", "http"... */
-	struct slice user;     /* present-but-empty is an error; absent = NULL */
+	struct slice user; /* present-but-empty is an error; absent = NULL */
 	struct slice password; /* absent = NULL */
 	struct slice host;
 	enum sip_host_kind host_kind;
-	uint16_t port; /* 0 when absent */
+	uint16_t port;	      /* 0 when absent */
 	struct slice params;  /* ";transport=tcp;lr", or empty */
 	struct slice headers; /* "a=b&c=d" (after '?'), or empty */
 	/* well-known parameters (RFC 3261 §19.1.1), NULL slice when absent */
