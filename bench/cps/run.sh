@@ -35,6 +35,13 @@
 #    Kamailio's alternating on two processes kept running (after one
 #    unmeasured warm-up window each), so that a slow minute of the host
 #    falls on both. The ladder's CPS_REF_RATE step is shown too.
+#    CPS_CPU_MODE=steady measures the steady state instead: each window is
+#    CPS_DRAIN_SECONDS + CPS_STEADY_SECONDS + 3 s of calls at CPS_REF_RATE,
+#    the CPU read between CPS_DRAIN_SECONDS in and 3 s before the end
+#    (aligned to the caller's statistics lines), divided by the calls
+#    completed in between: by then as many transactions end each second
+#    as start, and memory the target gave back after an earlier burst is
+#    in use again.
 # 4. Memory per call held open: a fresh target, CPS_HOLD calls set up (at
 #    CPS_HOLD_RATE, or the target's ladder rate if lower) and held until
 #    their transactions are gone; resident memory (duet: VmRSS; Kamailio:
@@ -55,7 +62,9 @@
 # CPS_STEP_SECONDS (10), CPS_SUSTAIN_SECONDS (40), CPS_CALL_MS (1000),
 # CPS_REF_RATE (1000), CPS_DRAIN_SECONDS (34), CPS_HOLD (20000),
 # CPS_HOLD_RATE (2000), CPS_CPU_ROUNDS (3; 0: the ladder's step decides),
-# CPS_TARGETS (default "sipp duet kamailio"),
+# CPS_CPU_MODE (burst; steady: see 3.), CPS_STEADY_SECONDS (20),
+# CPS_TARGETS (default "sipp duet kamailio"), CPS_PHASES (default "ladder
+# cpu memory": the phases to run; the summary shows what ran),
 # CPS_KEEP=1 keeps the work directory (SIPp statistics, logs), CPS_DEBUG=1
 # has the caller write the history of every failed call there.
 set -euo pipefail
