@@ -691,7 +691,9 @@ else
 	echo "CPU per call at $ref_rate cps: duet $d_cpu us, kamailio $k_cpu us: not both measured: FAIL"
 fi
 d_max=${sustained[duet]:-0} k_max=${sustained[kamailio]:-0}
-if [ "$k_max" -gt 0 ]; then
+if ! phase ladder; then
+	echo "highest clean rate: not run (CPS_PHASES)"
+elif [ "$k_max" -gt 0 ]; then
 	r=$(fdiv "$d_max" "$k_max" "%.2f")
 	echo "highest clean rate (sustained): duet $d_max cps, kamailio $k_max cps, ratio $r (target >= $rate_ratio_min): $(verdict "$r >= $rate_ratio_min")"
 else
