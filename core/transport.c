@@ -491,9 +491,9 @@ static bool udp_keepalive(const char *p, size_t n)
 	return true;
 }
 
-/* One datagram is one message (§18.3). */
-/* A datagram parsed, or NULL when it was refused (reported to ops.bad
- * and counted), lost (ENOMEM) or a keep-alive. */
+/* One datagram is one message (§18.3): parsed, or NULL when it was
+ * refused (reported to ops.bad and counted), lost (ENOMEM) or a
+ * keep-alive. */
 static struct sip_msg *udp_parse(struct transport *t, const char *buf, size_t n,
 				 const struct tp_source *src)
 {
