@@ -22,6 +22,8 @@ if [ $# -ne 2 ]; then
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/cps/lib.sh
+. "$here/lib.sh"
 rounds=${AB_ROUNDS:-3} rate=${AB_RATE:-1000} secs=${AB_SECONDS:-10}
 drain=${AB_DRAIN:-34}
 hz=$(getconf CLK_TCK)
@@ -39,22 +41,15 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-read -r p_uas p_uac p_duet < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
+read -r p_uas p_uac p_duet < <(free_udp_ports 3)
 
 # one run: BUILD WINDOW_US -> its line
 one() {
 	local b=$1 win=$2 d uas u0 s0 f0 u1 s1 f1 wj=
 	[ -n "$win" ] && wj=", \"udp_read_window_us\": $win"
-	cat >"$tmp/duet.json" <<EOF
-{ "listen": [ {"transport":"udp","address":"127.0.0.1","port":$p_duet} ],
-  "routes": [ {"name":"ab","targets":[{"uri":"sip:callee@127.0.0.1:$p_uas"}]} ],
-  "timers": {"ring_timeout": 60000$wj}, "log_level": "info",
-  "limits": {"max_transactions": 2000000} }
-EOF
+	# log_level info: the read window and sendmmsg counts at exit
+	bench_duet_json "$p_duet" "$p_uas" "$wj" |
+		sed 's/"log_level": "warn"/"log_level": "info"/' >"$tmp/duet.json"
 	"$b/app/duet" -c "$tmp/duet.json" >"$tmp/duet.log" 2>&1 &
 	d=$!
 	pids+=("$d")

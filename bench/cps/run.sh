@@ -74,6 +74,8 @@ if [ $# -ne 1 ]; then
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/cps/lib.sh
+. "$here/lib.sh"
 duet_bin=$(cd "$1" && pwd)/app/duet
 steps=${CPS_STEPS:-"250 500 1000 2000 3000 4000 6000 8000"}
 step_s=${CPS_STEP_SECONDS:-10}
@@ -167,12 +169,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free UDP ports on 127.0.0.1, held together while picked so they differ
-read -r p_uas p_uac p_duet p_kam < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
+read -r p_uas p_uac p_duet p_kam < <(free_udp_ports 4)
 
 # ------------------------------------------------------------ measuring
 
@@ -253,15 +250,7 @@ start_target() {
 		tgt_addr=127.0.0.1:$p_uas
 		;;
 	duet)
-		# max_transactions: a call keeps four transactions for about
-		# 101 s in all on UDP (64*T1 lingering, RFC 6026), so the
-		# default 500000 holds about 5000 calls/s; the ladder goes to 8000
-		cat >"$tmp/duet.json" <<EOF
-{ "listen": [ {"transport":"udp","address":"127.0.0.1","port":$p_duet} ],
-  "routes": [ {"name":"bench","targets":[{"uri":"sip:callee@127.0.0.1:$p_uas"}]} ],
-  "timers": {"ring_timeout": 60000}, "log_level": "warn",
-  "limits": {"max_transactions": 2000000} }
-EOF
+		bench_duet_json "$p_duet" "$p_uas" >"$tmp/duet.json"
 		echo "--- duet started $(date +%T)" >>"$tmp/duet.log"
 		"$duet_bin" -c "$tmp/duet.json" >>"$tmp/duet.log" 2>&1 &
 		tgt_pid=$!

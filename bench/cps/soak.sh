@@ -20,6 +20,8 @@ if [ $# -lt 1 ]; then
 	exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/cps/lib.sh
+. "$here/lib.sh"
 duet=$(cd "$1" && pwd)/app/duet
 rate=${2:-8000} secs=${3:-30}
 [ -x "$duet" ] || {
@@ -33,17 +35,8 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
-read -r p_uas p_uac p_duet < <(python3 -c '
-import socket
-s = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
-cat >"$tmp/duet.json" <<EOF
-{ "listen": [ {"transport":"udp","address":"127.0.0.1","port":$p_duet} ],
-  "routes": [ {"name":"soak","targets":[{"uri":"sip:callee@127.0.0.1:$p_uas"}]} ],
-  "timers": {"ring_timeout": 60000}, "log_level": "warn",
-  "limits": {"max_transactions": 2000000} }
-EOF
+read -r p_uas p_uac p_duet < <(free_udp_ports 3)
+bench_duet_json "$p_duet" "$p_uas" >"$tmp/duet.json"
 # the caller without the late-180 wait: its talk is the pause after it
 python3 - "$here/uac.xml" "$tmp/uac.xml" <<'EOF'
 import sys
