@@ -109,12 +109,7 @@ static void reply_dec(struct daemon *d, struct sip_tx *st,
 		/* RFC 3262 on each leg (legs/call_prack.c) */
 		sip_build_header_id(&w, SIP_HDR_SUPPORTED, SLICE_LIT("100rel"));
 	}
-	/* a route that removes Server from its answers drops duet's own,
-	 * as on its calls' answers (legs/call_build.c) */
-	if (!dec || !dec->rule ||
-	    !policy_header_removed(dec->rule, POLICY_LEG_A, true,
-				   SIP_HDR_SERVER, SLICE_LIT("Server")))
-		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	policy_header_write_server(&w, dec ? dec->rule : NULL, POLICY_LEG_A);
 	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);

@@ -570,10 +570,8 @@ int call_answer_a(struct call *call, uint16_t code, struct slice reason,
 			call->hunt.retry_after ? call->hunt.retry_after : 5u,
 			SLICE_NULL);
 	}
-	if (!server &&
-	    !policy_header_removed(r, POLICY_LEG_A, true, SIP_HDR_SERVER,
-				   SLICE_LIT("Server")))
-		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	if (!server) /* the callee's crossed */
+		policy_header_write_server(&w, r, POLICY_LEG_A);
 	err = finish_with_body(&w, from_b, SLICE_NULL);
 	if (!err && dialog) {
 		a_dialog(call, code);
@@ -925,10 +923,9 @@ int call_relay_response(struct call *call, struct relay *r, uint16_t code,
 		call_timer_uas_2xx(call, r->from, req, &w);
 	(void)add_route_headers(&w, call, policy_leg_of(r->from), true,
 				req); /* logged */
-	if (!server &&
-	    !policy_header_removed(call_rule(call), policy_leg_of(r->from),
-				   true, SIP_HDR_SERVER, SLICE_LIT("Server")))
-		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	if (!server)		      /* the peer's crossed */
+		policy_header_write_server(&w, call_rule(call),
+					   policy_leg_of(r->from));
 	err = finish_with_body(&w, resp, SLICE_NULL);
 	if (!err)
 		err = sip_tx_reply(st, code, w.buf, w.len);

@@ -552,11 +552,7 @@ static void answer_here(struct call *call, enum leg_side from,
 		sip_build_header_id(&w, SIP_HDR_CONTACT, slice_cstr(contact));
 	call_timer_uas_2xx(call, from, req, &w);
 	sip_build_header_id(&w, SIP_HDR_SUPPORTED, SLICE_LIT("timer"));
-	/* a route that removes Server from its answers on this leg drops
-	 * duet's own (as call_answer_a does) */
-	if (!policy_header_removed(call_rule(call), policy_leg_of(from), true,
-				   SIP_HDR_SERVER, SLICE_LIT("Server")))
-		sip_build_header_id(&w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+	policy_header_write_server(&w, call_rule(call), policy_leg_of(from));
 	err = sip_build_finish(&w, body ? sdp_ct(t) : SLICE_NULL,
 			       body ? sdp_body(t) : SLICE_NULL);
 	if (!err)

@@ -206,6 +206,15 @@ int policy_header_write_adds(struct sip_writer *w, const struct policy_route *r,
 	return 0;
 }
 
+void policy_header_write_server(struct sip_writer *w,
+				const struct policy_route *r,
+				enum policy_leg leg)
+{
+	if (!policy_header_removed(r, leg, true, SIP_HDR_SERVER,
+				   SLICE_LIT("Server")))
+		sip_build_header_id(w, SIP_HDR_SERVER, SLICE_LIT("duet"));
+}
+
 void policy_headers_clear(struct policy_headers *h)
 {
 	for (size_t i = 0; i < h->count; i++) {

@@ -196,6 +196,12 @@ int policy_header_write_adds(struct sip_writer *w, const struct policy_route *r,
 			     const struct sip_msg *req,
 			     const struct policy_source *src);
 
+/** duet's own "Server: duet" into a response duet sends on leg, unless
+ * route r (may be NULL) removes Server from its responses there. */
+void policy_header_write_server(struct sip_writer *w,
+				const struct policy_route *r,
+				enum policy_leg leg);
+
 /* ---- methods, replies, failover, limits -------------------------------- */
 
 enum policy_method_mode {
