@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages duet needs, only those missing.
 #   scripts/install-deps.sh [build|test|bench]   (default: build)
-# build: compiler, cmake, libevent, jansson, cmocka, pkg-config
+# build: compiler, make, cmake, libevent, jansson, cmocka, pkg-config
 # test:  build + SIPp, clang with libFuzzer, valgrind, python3, iproute2 (ss)
 # bench: test + libosip2 (the parser reference)
 set -euo pipefail
 
 profile=${1:-build}
-pkgs=(build-essential cmake pkg-config libevent-dev libjansson-dev libcmocka-dev)
+pkgs=(build-essential make cmake pkg-config libevent-dev libjansson-dev libcmocka-dev)
 case "$profile" in
 build) ;;
 test) pkgs+=(sip-tester clang libclang-rt-14-dev valgrind python3 iproute2) ;;
