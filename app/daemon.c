@@ -334,7 +334,9 @@ static void on_stop_check(evutil_socket_t fd, short what, void *arg)
 /*
  * After a burst, the memory of ended transactions and calls goes back to
  * the allocator, which keeps it: malloc_trim hands whole free pages back
- * to the system, so a daemon that carried a peak does not stay that big.
+ * to the system, and txl_trim the empty chunks of the lingering
+ * transactions' arenas, so a daemon that carried a peak does not stay
+ * that big.
  * Twice per burst: when the live transactions are down to an eighth of
  * their peak, and when none is left. A trim walks the heap and gives back
  * each free run of pages with its own madvise (100-200 of them after a
@@ -358,6 +360,7 @@ static void on_trim(struct wheel_timer *t, void *arg)
 		d->trim_mark = 0;
 		if (xs.live == 0)
 			d->trim_peak = 0; /* the burst is over */
+		txl_trim(d->txl);
 #ifdef __GLIBC__
 		malloc_trim(0);
 #endif

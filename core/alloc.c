@@ -290,6 +290,43 @@ static void *fifo_heap_block(size_t n)
 	return counted(b + 1);
 }
 
+/*
+ * A chunk is a mapping of its own, aligned to its size, so that the
+ * kernel can back it with one transparent huge page (MADV_HUGEPAGE): the
+ * blocks of one chunk are written once each, front to back, and each
+ * 4 KiB page touched for the first time is a page fault (about 10 us on
+ * the bench machine); a huge page is one fault for 512 of them. Outside
+ * the heap, the chunks also leave no holes in it between the short-lived
+ * blocks malloc hands out, so the heap stays small and warm.
+ */
+static struct duet_fifo_chunk *chunk_map(void)
+{
+	size_t len = 2 * DUET_FIFO_CHUNK, head;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	a = (char *)(((uintptr_t)p + DUET_FIFO_CHUNK - 1) &
+		     ~(uintptr_t)(DUET_FIFO_CHUNK - 1));
+	head = (size_t)(a - p);
+	if (head)
+		munmap(p, head);
+	if (len - head > DUET_FIFO_CHUNK)
+		munmap(a + DUET_FIFO_CHUNK, len - head - DUET_FIFO_CHUNK);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(a, DUET_FIFO_CHUNK, MADV_HUGEPAGE); /* a hint only */
+#endif
+	return (struct duet_fifo_chunk *)(void *)a;
+}
+
+static void chunk_unmap(struct duet_fifo_chunk *c)
+{
+	if (c)
+		munmap(c, DUET_FIFO_CHUNK);
+}
+
 void *duet_fifo_alloc(struct duet_fifo *f, size_t n)
 {
 	size_t need = sizeof(struct fifo_block) + FIFO_ROUND(n ? n : 1);
@@ -306,7 +343,7 @@ void *duet_fifo_alloc(struct duet_fifo *f, size_t n)
 		c = f->spare;
 		f->spare = NULL;
 		if (!c) {
-			c = malloc(DUET_FIFO_CHUNK);
+			c = chunk_map();
 			if (!c)
 				return counted(NULL);
 			f->chunks++;
@@ -347,15 +384,15 @@ void duet_fifo_free(void *p)
 	else if (!f->spare)
 		f->spare = c;
 	else
-		free(c);
+		chunk_unmap(c);
 }
 
 void duet_fifo_release(struct duet_fifo *f)
 {
-	free(f->spare);
+	chunk_unmap(f->spare);
 	f->spare = NULL;
 	if (f->cur && f->cur->live == 0) {
-		free(f->cur);
+		chunk_unmap(f->cur);
 		f->cur = NULL;
 	}
 }

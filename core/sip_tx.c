@@ -91,8 +91,7 @@ void txl_free(struct txl *l)
 			tx_free(tx);
 		}
 	}
-	duet_fifo_release(&l->slim_fifo[0]);
-	duet_fifo_release(&l->slim_fifo[1]);
+	txl_trim(l);
 	duet_free(l->buckets);
 	duet_free(l->merge);
 	duet_free(l);
@@ -101,6 +100,12 @@ void txl_free(struct txl *l)
 void txl_stats(const struct txl *l, struct txl_stats *out)
 {
 	*out = l->stats;
+}
+
+void txl_trim(struct txl *l)
+{
+	duet_fifo_release(&l->slim_fifo[0]);
+	duet_fifo_release(&l->slim_fifo[1]);
 }
 
 /* A slim transaction has no retransmission timer (it lingers). */

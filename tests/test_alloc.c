@@ -170,12 +170,18 @@ static void test_cache(void **state)
 /*
  * FIFO arena: blocks are carved in order from one chunk, aligned; a chunk
  * whose blocks are all freed is reused (the current one from its start,
- * another as the spare), a third empty one goes back to the heap; big
- * blocks and injected failures behave; every block is counted.
+ * another as the spare), a third empty one is unmapped; chunks are
+ * aligned to their size (so a huge page can back one); big blocks and
+ * injected failures behave; every block is counted.
  */
 static void test_fifo(void **state)
 {
-	enum { N = 200, SZ = 1000 };
+	/* SZ rounds up to 1008, plus the 16-byte header: PER to a chunk */
+	enum {
+		SZ = 1000,
+		PER = (int)((DUET_FIFO_CHUNK - 16) / 1024),
+		N = 3 * PER + PER / 2
+	};
 	static char *p[N];
 	struct duet_alloc_stats a = duet_alloc_stats(), b;
 	struct duet_fifo f = { 0 };
@@ -204,20 +210,24 @@ static void test_fifo(void **state)
 	if (on)
 		assert_ptr_equal(y, x);
 	duet_fifo_free(y);
-	/* about 65 blocks of 1 KiB per chunk: N fill four chunks */
+	/* N fill three chunks and half a fourth */
 	for (int i = 0; i < N; i++) {
 		p[i] = duet_fifo_alloc(&f, SZ);
 		assert_non_null(p[i]);
 		memset(p[i], i & 0xff, SZ);
 	}
-	if (on)
+	if (on) {
 		assert_int_equal(f.chunks, 4);
+		assert_int_equal((uintptr_t)p[0] % DUET_FIFO_CHUNK, 32);
+		assert_int_equal((uintptr_t)p[PER] % DUET_FIFO_CHUNK, 32);
+		assert_ptr_equal(p[PER - 1], p[0] + (PER - 1) * 1024);
+	}
 	for (int i = 0; i < N; i++) { /* nothing overwritten another */
 		for (int j = 0; j < SZ; j += 97)
 			assert_int_equal((unsigned char)p[i][j], i & 0xff);
 	}
 	/* freed oldest first: the first full chunk becomes the spare, the
-	 * next ones go back to the heap */
+	 * next ones are unmapped */
 	for (int i = 0; i < N; i++)
 		duet_fifo_free(p[i]);
 	for (int i = 0; i < N; i++) { /* spare and current: no new chunk */

@@ -215,6 +215,10 @@ void txl_receive(struct txl *l, struct sip_msg *msg,
 
 void txl_stats(const struct txl *l, struct txl_stats *out);
 
+/** Unmap the empty chunks of the lingering transactions' arenas (after a
+ * burst: steady load reuses them). */
+void txl_trim(struct txl *l);
+
 /**
  * Start a client transaction for request `req` (its top Via carries a
  * fresh z9hG4bK branch; ACK is never sent through here) toward dest.
