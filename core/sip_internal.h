@@ -399,6 +399,18 @@ static inline uint32_t sip_port_fast(const char **pe, const char *end)
 		return (uint32_t)((e[0] - '0') * 1000 + (e[1] - '0') * 100 +
 				  (e[2] - '0') * 10 + (e[3] - '0'));
 	}
+	/* five digits and then no digit: the ephemeral ports of clients
+	 * (rport, NAT bindings) */
+	if (end - e >= 5 && (unsigned)(e[0] - '0') < 10 &&
+	    (unsigned)(e[1] - '0') < 10 && (unsigned)(e[2] - '0') < 10 &&
+	    (unsigned)(e[3] - '0') < 10 && (unsigned)(e[4] - '0') < 10 &&
+	    (end - e == 5 || (unsigned)(e[5] - '0') >= 10)) {
+		*pe = e + 5;
+		v = (uint32_t)((e[0] - '0') * 10000 + (e[1] - '0') * 1000 +
+			       (e[2] - '0') * 100 + (e[3] - '0') * 10 +
+			       (e[4] - '0'));
+		return v <= 65535 ? v : 0;
+	}
 	for (d = e; e < end && e - d < 5 && (unsigned)(*e - '0') < 10; e++)
 		v = v * 10 + (uint32_t)(*e - '0');
 	*pe = e;

@@ -104,6 +104,8 @@ static const struct ok_case ok_cases[] = {
 	  NULL },
 	{ "sip:a@h:05060", SIP_URI_SIP, "a", NULL, "h", SIP_HOST_NAME, 5060,
 	  NULL, NULL },
+	{ "sip:a@h:40000;lr", SIP_URI_SIP, "a", NULL, "h", SIP_HOST_NAME, 40000,
+	  ";lr", NULL },
 	/* hostnames: trailing dot, hyphens, digits inside, upper case */
 	{ "sip:carol@Chicago.COM.", SIP_URI_SIP, "carol", NULL, "Chicago.COM.",
 	  SIP_HOST_NAME, 0, NULL, NULL },
@@ -369,6 +371,8 @@ static const struct bad_case bad_cases[] = {
 	{ "sip:::1;lr", "IPv6 address without brackets" },
 	/* port */
 	{ "sip:h:65536", "bad port" },
+	{ "sip:h:99999;lr", "bad port" },
+	{ "sip:h:00000", "bad port" },
 	{ "sip:h:99999999999999999999", "bad port" },
 	{ "sip:h:0", "bad port" },
 	{ "sip:h:00", "bad port" },
