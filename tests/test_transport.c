@@ -38,6 +38,8 @@ struct side {
 	struct tp_source src; /* of the last message (conn borrowed) */
 	struct tp_conn *conns[8];
 	char call_ids[8][64];
+	struct tp_addr remotes[8]; /* of the first 8 messages */
+	struct tp_addr bad_remote; /* of the last bad one */
 	int bad_err, closed_err;
 	size_t bad_len;
 	const char *bad_reply; /* sent back from the bad callback */
@@ -61,6 +63,7 @@ static void on_recv(struct sip_msg *msg, const struct tp_source *src, void *arg)
 
 	if (s->n_recv < 8) {
 		s->conns[s->n_recv] = src->conn;
+		s->remotes[s->n_recv] = src->remote;
 		slice_to_cstr(msg->call_id, s->call_ids[s->n_recv], 64);
 	}
 	s->n_recv++;
@@ -103,6 +106,7 @@ static void on_bad(const char *buf, size_t len, int err, const char *why,
 	s->bad_err = err;
 	s->bad_len = len;
 	s->src = *src;
+	s->bad_remote = src->remote;
 	if (s->bad_reply) {
 		struct tp_dest d = { .proto = src->proto, .conn = src->conn };
 
@@ -399,6 +403,50 @@ static void test_udp_batch(void **state)
 	assert_int_equal(stats(&f.a).rx_msgs, 20);
 	assert_int_equal(stats(&f.a).rx_bytes, total);
 	close(fd);
+	fx_done(&f);
+}
+
+/*
+ * One read, two sources, good and bad datagrams mixed: the batch is
+ * parsed whole before any of it is delivered, and each message still
+ * reaches the layer above with its own source, in order; the bad one is
+ * reported with its source, the keep-alive dropped.
+ */
+static void test_udp_batch_mixed(void **state)
+{
+	struct fx f;
+	struct tp_addr l, x_addr, y_addr;
+	int x, y;
+
+	(void)state;
+	fx_init(&f, NULL);
+	l = listen_on(&f.a, SIP_PROTO_UDP, "127.0.0.1");
+	x = raw_socket(SOCK_DGRAM, "127.0.0.1", &x_addr);
+	y = raw_socket(SOCK_DGRAM, "127.0.0.1", &y_addr);
+	send_options(x, &l, "mix0");
+	assert_int_equal(sendto(y, "garbage\r\n\r\n", 11, 0,
+				(struct sockaddr *)&l.ss, l.len),
+			 11);
+	send_options(y, &l, "mix1");
+	assert_int_equal(
+		sendto(x, "\r\n", 2, 0, (struct sockaddr *)&l.ss, l.len), 2);
+	send_options(x, &l, "mix2");
+	send_options(y, &l, "mix3");
+	RUN_UNTIL(&f, f.a.n_recv == 4 && f.a.n_bad == 1);
+	for (int i = 0; i < 4; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "mix%d", i);
+		assert_string_equal(f.a.call_ids[i], cid);
+		assert_true(tp_addr_equal(&f.a.remotes[i],
+					  i % 2 ? &y_addr : &x_addr));
+	}
+	assert_int_equal(f.a.bad_err, EBADMSG);
+	assert_true(tp_addr_equal(&f.a.bad_remote, &y_addr));
+	assert_int_equal(stats(&f.a).rx_msgs, 4);
+	assert_int_equal(stats(&f.a).rx_bad, 1);
+	close(x);
+	close(y);
 	fx_done(&f);
 }
 
@@ -1514,6 +1562,7 @@ int main(void)
 		LEAK_TEST(test_addr_text),
 		LEAK_TEST(test_udp_recv),
 		LEAK_TEST(test_udp_batch),
+		LEAK_TEST(test_udp_batch_mixed),
 		LEAK_TEST(test_udp_batch_replies),
 		LEAK_TEST(test_udp_read_window),
 		LEAK_TEST(test_udp_send),
