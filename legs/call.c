@@ -278,6 +278,8 @@ static bool ack_immediate(const struct call *call, const struct sip_msg *ok)
 static void call_act(struct call *call, enum call_event ev, uint32_t a,
 		     struct sip_msg *msg, struct sip_tx *st)
 {
+	bool ok_taken = false; /* the callee's 2xx relayed or held */
+
 	/* first: pending requests answered and 2xx ACKed before any BYE */
 	if (a & CA_END_PENDING)
 		mid_end_pending(call);
@@ -289,14 +291,14 @@ static void call_act(struct call *call, enum call_event ev, uint32_t a,
 		call_answer_a(call, msg->status, msg->reason, msg);
 	if (a & CA_RELAY_2XX && msg && !call->a_final) {
 		call_answer_a(call, msg->status, msg->reason, msg);
-		if (ack_immediate(call, msg))
-			call_send_b_ack(call, NULL);
+		ok_taken = true;
 	}
 	if (a & CA_HOLD_2XX && msg) {
 		prack_a_hold(call, msg); /* call_prack.c */
-		if (ack_immediate(call, msg))
-			call_send_b_ack(call, NULL);
+		ok_taken = true;
 	}
+	if (ok_taken && ack_immediate(call, msg))
+		call_send_b_ack(call, NULL);
 	if (a & CA_RELAY_FINAL && msg && !call->a_final)
 		call_answer_a(call, msg->status, msg->reason, msg);
 	if (a & CA_ANSWER_408)
