@@ -27,12 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 rounds=${AB_ROUNDS:-3} rate=${AB_RATE:-1000} secs=${AB_SECONDS:-10}
 drain=${AB_DRAIN:-34}
 hz=$(getconf CLK_TCK)
-for b in "$1" "$2"; do
-	[ -x "$b/app/duet" ] || {
-		echo "ab: $b/app/duet not built" >&2
-		exit 1
-	}
-done
+bench_duet_bin ab "$1" >/dev/null
+bench_duet_bin ab "$2" >/dev/null
 tmp=$(mktemp -d /tmp/bench-ab.XXXXXX)
 pids=()
 cleanup() {

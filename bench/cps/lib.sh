@@ -12,6 +12,18 @@ for x in s: x.bind(("127.0.0.1", 0))
 print(" ".join(str(x.getsockname()[1]) for x in s))' "$1"
 }
 
+# bench_duet_bin WHO BUILD_DIR: the absolute path of BUILD_DIR's duet on
+# stdout; a message from WHO and status 1 when it is not built
+bench_duet_bin() {
+	local bin
+	bin=$(cd "$2" 2>/dev/null && pwd || :)/app/duet
+	if [ ! -x "$bin" ]; then
+		echo "$1: $2/app/duet not built" >&2
+		return 1
+	fi
+	printf '%s\n' "$bin"
+}
+
 # bench_duet_json PORT CALLEE_PORT [TIMERS]: duet's config for the bench
 # call, on stdout: one UDP listener, one route to the SIPp callee, TIMERS
 # (e.g. ', "udp_read_window_us": 5000') added to its timers.

@@ -76,7 +76,7 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/cps/lib.sh
 . "$here/lib.sh"
-duet_bin=$(cd "$1" && pwd)/app/duet
+duet_bin=$(bench_duet_bin bench-cps "$1")
 steps=${CPS_STEPS:-"250 500 1000 2000 3000 4000 6000 8000"}
 step_s=${CPS_STEP_SECONDS:-10}
 sustain_s=${CPS_SUSTAIN_SECONDS:-40}
@@ -96,10 +96,6 @@ rate_ratio_min=2
 mem_max=2048
 clk_tck=$(getconf CLK_TCK)
 
-if [ ! -x "$duet_bin" ]; then
-	echo "bench-cps: $duet_bin not built" >&2
-	exit 1
-fi
 for tool in sipp python3 ss; do
 	command -v "$tool" >/dev/null 2>&1 || {
 		echo "bench-cps: $tool not found (scripts/install-deps.sh bench)" >&2

@@ -22,12 +22,8 @@ fi
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/cps/lib.sh
 . "$here/lib.sh"
-duet=$(cd "$1" && pwd)/app/duet
+duet=$(bench_duet_bin soak "$1")
 rate=${2:-8000} secs=${3:-30}
-[ -x "$duet" ] || {
-	echo "soak: $duet not built" >&2
-	exit 1
-}
 tmp=$(mktemp -d /tmp/duet-soak.XXXXXX)
 pids=()
 cleanup() {
