@@ -665,10 +665,11 @@ int daemon_run(const struct duet_config *cfg)
 			 (unsigned long long)xs.retransmissions_absorbed);
 		transport_stats(d.tp, &ts);
 		LOG_INFO("stopped: udp: %llu datagrams in at %llu wakeups and "
-			 "%llu read windows, %llu sendmmsg",
+			 "%llu read windows (%llu resized), %llu sendmmsg",
 			 (unsigned long long)ts.rx_msgs,
 			 (unsigned long long)ts.udp_wakeups,
 			 (unsigned long long)ts.udp_windows,
+			 (unsigned long long)ts.udp_window_resizes,
 			 (unsigned long long)ts.tx_batches);
 	}
 	status = 0;

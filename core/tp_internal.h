@@ -39,7 +39,12 @@ struct tp_listener {
 	 * off and `window` (a periodic timerfd's) reads the socket */
 	int window_fd; /* -1: none */
 	struct event *window;
-	uint64_t last_wakeup_us; /* monotonic, of the last readable event */
+	/* datagrams read at wakeups since rate_start_us (monotonic): the
+	 * window starts when TP_WINDOW_ENGAGE come within one window */
+	uint64_t rate_start_us;
+	unsigned rate_count;
+	uint32_t window_us;   /* the window's length now (window_fit) */
+	unsigned window_room; /* datagrams a window may gather */
 };
 
 struct tp_conn {

@@ -23,6 +23,11 @@
 /* Datagrams read per readable event before other events get a turn; the
  * event is level-triggered, so what is left is read on the next turn. */
 #define UDP_BURST 64 /* datagrams read per readiness event at most */
+/* and per read window: a window holds what came in it (10 ms at 3000
+ * datagrams a second is 30); more means reading at arrival batches well */
+#define UDP_WINDOW_BURST 256
+#define UDP_DATAGRAM_CHARGE 4096 /* receive buffer bytes a datagram may take   \
+				  */
 #define TCP_BACKLOG 128
 #define ACCEPT_RETRY_MS 100
 
@@ -191,6 +196,7 @@ fail:
 
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg);
 static void udp_window_cb(evutil_socket_t fd, short what, void *arg);
+static unsigned window_room(int fd);
 static void tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			  struct sockaddr *sa, int salen, void *arg);
 static void tcp_accept_error_cb(struct evconnlistener *lev, void *arg);
@@ -217,6 +223,8 @@ static int listener_start(struct tp_listener *l)
 				      udp_window_cb, l);
 		if (!l->window || event_add(l->window, NULL))
 			return ENOMEM;
+		l->window_us = l->t->cfg.udp_window_us;
+		l->window_room = window_room(l->fd);
 		return 0;
 	}
 	if (listen(l->fd, TCP_BACKLOG))
@@ -524,20 +532,43 @@ static struct sip_msg *udp_parse(struct transport *t, const char *buf, size_t n,
 	return msg;
 }
 
-/* Datagrams read; *drained: the socket had no more. */
-static int udp_read_batches(struct tp_listener *l, bool *drained);
+/* Datagrams read (at most about max); *drained: the socket had no more. */
+static int udp_read_batches(struct tp_listener *l, int max, bool *drained);
 
 /* Read what the socket holds, as one corked batch. */
-static int udp_read_corked(struct tp_listener *l, bool *drained)
+static int udp_read_corked(struct tp_listener *l, int max, bool *drained)
 {
 	struct transport *t = l->t;
 	int n;
 
 	t->cork++;
-	n = udp_read_batches(l, drained);
+	n = udp_read_batches(l, max, drained);
 	if (--t->cork == 0 && t->out_n)
 		tp_flush(t);
 	return n;
+}
+
+/*
+ * How many datagrams a window may let wait in the socket: half of what
+ * its receive buffer holds (the kernel charges a datagram of about 1 KB
+ * some 2-4 KB of it), at most what one window reads. The 4 MiB asked for
+ * above hold about 1000; where only net.core.rmem_max's usual 208 KB is
+ * granted (no CAP_NET_ADMIN), about 50, so a long window at a few
+ * thousand calls a second would overflow it and turn into losses.
+ */
+static unsigned window_room(int fd)
+{
+	int granted = 0;
+	socklen_t len = sizeof(granted);
+	unsigned room;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) ||
+	    granted <= 0)
+		return TP_WINDOW_ENGAGE;
+	room = (unsigned)granted / UDP_DATAGRAM_CHARGE / 2;
+	if (room < TP_WINDOW_ENGAGE)
+		room = TP_WINDOW_ENGAGE;
+	return room > UDP_WINDOW_BURST ? UDP_WINDOW_BURST : room;
 }
 
 /* Start (us > 0) or stop the periodic read window. */
@@ -560,35 +591,61 @@ static int window_set(struct tp_listener *l, uint32_t us)
  * and often a switch to the process it wakes, so a batch of N datagrams
  * in costs one call out, not N.
  *
- * The read window (cfg.udp_window_us): a wakeup that comes less than a
- * window after the previous one means datagrams are arriving faster
- * than the process can usefully wake for each. Such a listener stops
- * waiting for readability and reads once per window instead, for as
- * long as each window finds something: one wakeup then serves every
- * datagram of the window, and its answers leave in one sendmmsg. An
- * empty window, or one that cannot drain the socket (full batches need
- * no window), goes back to reading at each arrival. Sparse traffic never
- * waits: its wakeups are a window apart or more.
+ * The read window (cfg.udp_window_us): once TP_WINDOW_ENGAGE datagrams
+ * have come within one window, they arrive faster than the process can
+ * usefully wake for each. The listener then stops waiting for
+ * readability and reads once per window instead, for as long as each
+ * window finds at least TP_WINDOW_LEAVE: one wakeup serves every datagram
+ * of the window, and its answers leave in one sendmmsg. A window that
+ * finds fewer, or that cannot drain the socket (full batches need no
+ * window), goes back to reading at each arrival. Traffic too light to
+ * batch never waits.
  */
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct tp_listener *l = arg;
 	struct transport *t = l->t;
 	bool drained;
-	uint64_t now, prev;
+	uint64_t now;
+	int n;
 
 	(void)fd;
 	(void)what;
 	t->stats.udp_wakeups++;
-	udp_read_corked(l, &drained);
-	if (!l->window)
+	n = udp_read_corked(l, UDP_BURST, &drained);
+	if (!l->window || n <= 0)
 		return;
 	now = duet_clock_monotonic_us();
-	prev = l->last_wakeup_us;
-	l->last_wakeup_us = now;
-	if (drained && now - prev < t->cfg.udp_window_us &&
-	    window_set(l, t->cfg.udp_window_us) == 0 && event_del(l->ev))
+	if (now - l->rate_start_us >= t->cfg.udp_window_us) {
+		l->rate_start_us = now;
+		l->rate_count = 0;
+	}
+	l->rate_count += (unsigned)n;
+	if (drained && l->rate_count >= TP_WINDOW_ENGAGE &&
+	    window_set(l, l->window_us) == 0 && event_del(l->ev))
 		window_set(l, 0);
+}
+
+/*
+ * Keep a window's datagrams within window_room: a window that gathered
+ * more than half of it is halved (down to 1/16 of the configured length),
+ * one that gathered under an eighth is doubled back (up to the configured
+ * length). The configured length is the latency an operator accepts;
+ * this only ever waits less.
+ */
+static void window_fit(struct tp_listener *l, unsigned n)
+{
+	const uint32_t full = l->t->cfg.udp_window_us;
+	uint32_t us = l->window_us;
+
+	if (n > l->window_room / 2 && us > full / 16)
+		us /= 2;
+	else if (n < l->window_room / 8 && us < full)
+		us = us * 2 > full ? full : us * 2;
+	if (us == l->window_us || window_set(l, us))
+		return;
+	l->window_us = us;
+	l->t->stats.udp_window_resizes++;
 }
 
 static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
@@ -603,17 +660,20 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 	if (read(fd, &expiries, sizeof(expiries)) != sizeof(expiries))
 		return; /* EAGAIN: a stale readiness */
 	l->t->stats.udp_windows++;
-	n = udp_read_corked(l, &drained);
-	if (n > 0 && drained)
+	n = udp_read_corked(l, UDP_WINDOW_BURST, &drained);
+	if (n >= TP_WINDOW_LEAVE && drained) {
+		window_fit(l, (unsigned)n);
 		return; /* the next window */
+	}
 	/* ENOMEM adding the event: go on reading by window */
 	if (event_add(l->ev, NULL) == 0) {
 		window_set(l, 0);
-		l->last_wakeup_us = 0;
+		l->rate_start_us = 0;
+		l->rate_count = 0;
 	}
 }
 
-static int udp_read_batches(struct tp_listener *l, bool *drained)
+static int udp_read_batches(struct tp_listener *l, int max, bool *drained)
 {
 	struct transport *t = l->t;
 	struct mmsghdr *mm = t->rx->mm;
@@ -629,7 +689,7 @@ static int udp_read_batches(struct tp_listener *l, bool *drained)
 	src.proto = SIP_PROTO_UDP;
 	src.local = l->addr;
 	src.conn = NULL;
-	while (done < UDP_BURST) {
+	while (done < max) {
 		int n;
 
 		/* MSG_TRUNC: msg_len is the datagram's real size, even if

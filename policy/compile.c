@@ -16,10 +16,10 @@
 #include "duet/alloc.h"
 #include "duet/err.h"
 
-/* timers.udp_read_window_us when the file says nothing: at most 2 ms more
- * per message, only while datagrams come faster than that (transport.c,
- * docs/policy.md) */
-#define UDP_WINDOW_US 2000
+/* timers.udp_read_window_us when the file says nothing: at most 10 ms more
+ * per message, only while 32 or more datagrams come within that time
+ * (transport.c, docs/policy.md) */
+#define UDP_WINDOW_US 10000
 
 static const char *const top_keys[] = { "listen",    "timers", "limits",
 					"log_level", "routes", NULL };

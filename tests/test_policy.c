@@ -320,7 +320,7 @@ static void test_settings(void **state)
 	assert_int_equal(s->t1, 500);
 	assert_int_equal(s->session_expires, 1800);
 	assert_int_equal(s->min_se, 90);
-	assert_int_equal(s->udp_read_window_us, 2000);
+	assert_int_equal(s->udp_read_window_us, 10000);
 	assert_null(policy_unref(p));
 }
 

@@ -22,8 +22,9 @@
 #    is run again on a fresh process for CPS_SUSTAIN_SECONDS; if unclean,
 #    the next lower clean rate (3 tries at most). The targets' ratio uses
 #    this sustained rate.
-# 3. CPU per call: utime+stime of the target (every Kamailio process) from
-#    /proc/PID/stat across a CPS_REF_RATE step plus CPS_DRAIN_SECONDS after
+# 3. CPU per call: the time on a CPU of the target (every Kamailio process;
+#    the scheduler's nanoseconds from /proc/PID/task/*/schedstat, not tick
+#    samples) across a CPS_REF_RATE step plus CPS_DRAIN_SECONDS after
 #    it, so the timers that end the calls' transactions fire inside the
 #    window, divided by the calls completed. The step starts
 #    CPS_DRAIN_SECONDS after the target's previous step ended, so that the
@@ -34,7 +35,9 @@
 #    takes the median of CPS_CPU_ROUNDS windows per target, duet's and
 #    Kamailio's alternating on two processes kept running (after one
 #    unmeasured warm-up window each), so that a slow minute of the host
-#    falls on both. The ladder's CPS_REF_RATE step is shown too.
+#    falls on both. The ladder's CPS_REF_RATE step is shown too, and the
+#    caller's mean INVITE-to-200 time (inv_ms): the latency each target
+#    adds, which duet's UDP read window trades for CPU.
 #    CPS_CPU_MODE=steady measures the steady state instead: each window is
 #    CPS_DRAIN_SECONDS + CPS_STEADY_SECONDS + 3 s of calls at CPS_REF_RATE,
 #    the CPU read between CPS_DRAIN_SECONDS in and 3 s before the end
@@ -94,7 +97,6 @@ max_retr_pct=1
 cpu_ratio_max=0.3
 rate_ratio_min=2
 mem_max=2048
-clk_tck=$(getconf CLK_TCK)
 
 for tool in sipp python3 ss; do
 	command -v "$tool" >/dev/null 2>&1 || {
@@ -189,14 +191,18 @@ proc_list() {
 	echo "$1"
 	pgrep -P "$1" 2>/dev/null || true
 }
-# CPU ticks (utime+stime) summed over the target's processes
-cpu_ticks() {
-	local t=0 p v
-	for p in $(proc_list "$1"); do
-		v=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
-		t=$((t + ${v:-0}))
-	done
-	echo "$t"
+# CPU nanoseconds summed over the target's processes (lib.sh: cpu_ns)
+cpu_target_ns() {
+	# shellcheck disable=SC2046 # one pid per word
+	cpu_ns $(proc_list "$1")
+}
+# rt_ms FILE: the caller's mean INVITE-to-200 time so far, in ms (SIPp's
+# ResponseTime1(C), "HH:MM:SS:mmmuuu"), or - when there is none
+rt_ms() {
+	[ -s "$1" ] || { echo -; return; }
+	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "ResponseTime1(C)") c = i }
+		END { if (!c) { print "-"; exit } split($c, t, ":")
+			printf "%.1f\n", t[1] * 3600000 + t[2] * 60000 + t[3] * 1000 + t[4] / 1000 }' "$1"
 }
 # resident kB: duet's VmRSS, or the sum of Pss over Kamailio's processes
 mem_kb() {
@@ -349,11 +355,11 @@ run_uac() {
 
 # ------------------------------------------------------------ one step
 
-declare -A max_clean sustained cpu_us cpu_note cpu_samples ladder_cpu mem_b mem_note dead
+declare -A max_clean sustained cpu_us cpu_note cpu_samples ladder_cpu mem_b mem_note dead rt_samples
 declare -A clean_rates
 step_hdr() {
-	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %7s %7s %11s %8s %5s\n' \
-		target step cps calls ok fail_c fail_s retrans retr% placed cpu_us/call verdict load
+	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %7s %7s %11s %6s %8s %5s\n' \
+		target step cps calls ok fail_c fail_s retrans retr% placed cpu_us/call inv_ms verdict load
 }
 
 # next_stat FILE: wait (at most 2 s) for the caller's next statistics line
@@ -386,23 +392,23 @@ run_step() {
 		uac_job=$!
 		nap "$warm"
 		next_stat "$f"
-		[ -n "$tgt_pid" ] && c0=$(cpu_ticks "$tgt_pid")
+		[ -n "$tgt_pid" ] && c0=$(cpu_target_ns "$tgt_pid")
 		n0=$(stat_get "$f" ok)
 		nap $((secs - warm - 3))
 		next_stat "$f"
-		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_ticks "$tgt_pid")
+		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_target_ns "$tgt_pid")
 		n1=$(stat_get "$f" ok)
 		wait "$uac_job" || true
 		t1=$(now)
 		nap 1.2
 	else
-		[ -n "$tgt_pid" ] && c0=$(cpu_ticks "$tgt_pid")
+		[ -n "$tgt_pid" ] && c0=$(cpu_target_ns "$tgt_pid")
 		t0=$(now)
 		run_uac "$tag" "$tgt_addr" "$rate" "$calls" "$call_ms" "$to"
 		t1=$(now)
 		nap 1.2 # the callee's last statistics line (-fd 1)
 		[ "$drain" -gt 0 ] && nap "$drain"
-		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_ticks "$tgt_pid")
+		[ -n "$tgt_pid" ] && alive "$tgt_pid" && c1=$(cpu_target_ns "$tgt_pid")
 	fi
 	ok=$(stat_get "$f" ok)
 	[ -n "$warm" ] || n1=$ok
@@ -416,8 +422,8 @@ run_step() {
 	placed=$(fdiv "$calls" "$place_s" "%.0f")
 	step_cpu=-
 	if [ -n "$tgt_pid" ] && [ $((n1 - n0)) -gt 0 ] && [ "$c1" -gt 0 ]; then
-		step_cpu=$(awk -v t=$((c1 - c0)) -v hz="$clk_tck" -v n=$((n1 - n0)) \
-			'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
+		step_cpu=$(awk -v t=$((c1 - c0)) -v n=$((n1 - n0)) \
+			'BEGIN { printf "%.0f", t / 1e3 / n }')
 	fi
 	step_verdict=clean
 	if [ "$ok" -ne "$calls" ] || [ "$ufail" -ne 0 ] || [ "$sfail" -ne 0 ]; then
@@ -431,9 +437,10 @@ run_step() {
 		step_verdict=DIED
 		dead[$kind]=1
 	fi
-	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %6s%% %7s %11s %8s %5s\n' \
+	step_rt=$(rt_ms "$f")
+	printf '  %-9s %-7s %6s %7s %7s %6s %6s %8s %6s%% %7s %11s %6s %8s %5s\n' \
 		"$kind" "$label" "$rate" "$calls" "$ok" "$ufail" "$sfail" "$retr" "$pct" \
-		"$placed" "$step_cpu" "$step_verdict" "$(cut -d' ' -f1 /proc/loadavg)"
+		"$placed" "$step_cpu" "$step_rt" "$step_verdict" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 log_tail() { # why a target died
@@ -501,7 +508,7 @@ median() {
 # CPU windows, duet's and Kamailio's alternating (3. above): both targets
 # run side by side on their own ports, one measured while the other idles
 cpu_rounds_run() {
-	local d_pid d_addr k_pid k_addr r k samples_d='' samples_k=''
+	local d_pid d_addr k_pid k_addr r k samples_d='' samples_k='' rts_d='' rts_k=''
 	start_target duet
 	d_pid=$tgt_pid d_addr=$tgt_addr
 	start_target kamailio
@@ -526,9 +533,9 @@ cpu_rounds_run() {
 				continue
 			fi
 			if [ $k = duet ]; then
-				samples_d+=" $step_cpu"
+				samples_d+=" $step_cpu" rts_d+=" $step_rt"
 			else
-				samples_k+=" $step_cpu"
+				samples_k+=" $step_cpu" rts_k+=" $step_rt"
 			fi
 		done
 	done
@@ -538,6 +545,7 @@ cpu_rounds_run() {
 	stop_target "$d_pid"
 	stop_target "$k_pid"
 	cpu_samples[duet]=${samples_d# } cpu_samples[kamailio]=${samples_k# }
+	rt_samples[duet]=${rts_d# } rt_samples[kamailio]=${rts_k# }
 	for k in duet kamailio; do
 		[ -n "${cpu_samples[$k]}" ] || continue
 		cpu_us[$k]=$(echo "${cpu_samples[$k]}" | median)
@@ -671,6 +679,8 @@ if [ "$d_cpu" != - ] && [ "$k_cpu" != - ]; then
 	echo "CPU per call at $ref_rate cps: duet $d_cpu us, kamailio $k_cpu us, ratio $r (target <= $cpu_ratio_max): $(verdict "$r <= $cpu_ratio_max")"
 	if [ -n "${cpu_samples[duet]:-}" ]; then
 		echo "  (medians; windows: duet ${cpu_samples[duet]// /, }, kamailio ${cpu_samples[kamailio]// /, }; the ladder's step: duet ${ladder_cpu[duet]:--}, kamailio ${ladder_cpu[kamailio]:--}, ratio $(fdiv "${ladder_cpu[duet]:-0}" "${ladder_cpu[kamailio]:-0}" "%.2f"))"
+		# the price of duet's read window (docs/ARCHITECTURE.md)
+		echo "  the caller's mean INVITE-to-200 ms in those windows: duet ${rt_samples[duet]// /, }; kamailio ${rt_samples[kamailio]// /, }"
 	fi
 else
 	echo "CPU per call at $ref_rate cps: duet $d_cpu us, kamailio $k_cpu us: not both measured: FAIL"
