@@ -26,8 +26,8 @@
 /* and per read window: a window holds what came in it (10 ms at 3000
  * datagrams a second is 30); more means reading at arrival batches well */
 #define UDP_WINDOW_BURST 256
-#define UDP_DATAGRAM_CHARGE 4096 /* receive buffer bytes a datagram may take   \
-				  */
+/* receive buffer bytes a datagram may take (window_room) */
+#define UDP_DATAGRAM_CHARGE 4096
 #define TCP_BACKLOG 128
 #define ACCEPT_RETRY_MS 100
 
@@ -628,7 +628,9 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Keep a window's datagrams within window_room: a window that gathered
- * more than half of it is halved (down to 1/16 of the configured length),
+ * more than half of it (or could not drain the socket: the next one
+ * starts when reading at each arrival has caught up) is halved (down to
+ * 1/16 of the configured length),
  * one that gathered under an eighth is doubled back (up to the configured
  * length). The configured length is the latency an operator accepts;
  * this only ever waits less.
@@ -661,10 +663,10 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 		return; /* EAGAIN: a stale readiness */
 	l->t->stats.udp_windows++;
 	n = udp_read_corked(l, UDP_WINDOW_BURST, &drained);
-	if (n >= TP_WINDOW_LEAVE && drained) {
-		window_fit(l, (unsigned)n);
+	if (n >= TP_WINDOW_LEAVE)
+		window_fit(l, (unsigned)n); /* a full read: halved */
+	if (n >= TP_WINDOW_LEAVE && drained)
 		return; /* the next window */
-	}
 	/* ENOMEM adding the event: go on reading by window */
 	if (event_add(l->ev, NULL) == 0) {
 		window_set(l, 0);
