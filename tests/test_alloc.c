@@ -2,8 +2,13 @@
 /* The allocation counters, failure injection and the call-state pool. */
 #include "test_util.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "duet/alloc.h"
 
@@ -250,13 +255,73 @@ static void test_fifo(void **state)
 	assert_int_equal(b.live, a.live);
 }
 
+/* Is the page at p mapped? mincore() fails with ENOMEM where nothing is. */
+static bool page_mapped(const void *p)
+{
+	unsigned char v;
+	uintptr_t page = (uintptr_t)p & ~(uintptr_t)(getpagesize() - 1);
+
+	if (mincore((void *)page, 1, &v) == 0)
+		return true;
+	assert_int_equal(errno, ENOMEM);
+	return false;
+}
+
+/*
+ * duet_fifo_release (what txl_trim runs on the transaction arenas) gives
+ * the empty chunks back to the system: the spare at once, the current one
+ * once its last block is freed; a chunk with a live block stays mapped
+ * and its blocks intact.
+ */
+static void test_fifo_release(void **state)
+{
+	enum { SZ = 1000, PER = (int)((DUET_FIFO_CHUNK - 16) / 1024) };
+	static char *p[PER + 1];
+	struct duet_alloc_stats a = duet_alloc_stats();
+	struct duet_fifo f = { 0 };
+	const char *first, *second;
+	bool on = pooled();
+
+	(void)state;
+	for (int i = 0; i <= PER; i++) { /* a full chunk and one block */
+		p[i] = duet_fifo_alloc(&f, SZ);
+		assert_non_null(p[i]);
+		memset(p[i], 'a' + i % 26, SZ);
+	}
+	first = p[0] - (uintptr_t)p[0] % DUET_FIFO_CHUNK;
+	second = p[PER] - (uintptr_t)p[PER] % DUET_FIFO_CHUNK;
+	for (int i = 0; i < PER; i++) /* the first chunk empties: spare */
+		duet_fifo_free(p[i]);
+	if (on) {
+		assert_int_equal(f.chunks, 2);
+		assert_ptr_not_equal(first, second);
+		assert_true(page_mapped(first));
+	}
+	duet_fifo_release(&f);
+	if (on) {
+		assert_false(page_mapped(first)); /* the spare: gone */
+		assert_true(page_mapped(second)); /* a block lives there */
+	}
+	assert_int_equal((unsigned char)p[PER][SZ - 1], 'a' + PER % 26);
+	duet_fifo_free(p[PER]);
+	duet_fifo_release(&f);
+	if (on)
+		assert_false(page_mapped(second)); /* current and empty: gone */
+	p[0] = duet_fifo_alloc(&f, SZ);		   /* the arena still works */
+	assert_non_null(p[0]);
+	memset(p[0], 'z', SZ);
+	duet_fifo_free(p[0]);
+	duet_fifo_release(&f);
+	assert_int_equal(duet_alloc_stats().live, a.live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		LEAK_TEST(test_counts),	      LEAK_TEST(test_fail_nth),
 		LEAK_TEST(test_pool_reuse),   LEAK_TEST(test_pool_many),
 		LEAK_TEST(test_pool_strings), LEAK_TEST(test_cache),
-		LEAK_TEST(test_fifo),
+		LEAK_TEST(test_fifo),	      LEAK_TEST(test_fifo_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
