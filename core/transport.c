@@ -551,10 +551,10 @@ static int udp_read_corked(struct tp_listener *l, int max, bool *drained)
 /*
  * How many datagrams a window may let wait in the socket: half of what
  * its receive buffer holds (the kernel charges a datagram of about 1 KB
- * some 2-4 KB of it), at most what one window reads. The 4 MiB asked for
- * above hold about 1000; where only net.core.rmem_max's usual 208 KB is
- * granted (no CAP_NET_ADMIN), about 50, so a long window at a few
- * thousand calls a second would overflow it and turn into losses.
+ * some 2-4 KB of it), at most what one window reads (256: the 4 MiB
+ * asked for above would hold about 1000). Where only net.core.rmem_max's
+ * usual 208 KB is granted (no CAP_NET_ADMIN), about 50, so a long window
+ * at a few thousand calls a second would overflow it into losses.
  */
 static unsigned window_room(int fd)
 {
@@ -629,11 +629,10 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Keep a window's datagrams within window_room: a window that gathered
  * more than half of it (or could not drain the socket: the next one
- * starts when reading at each arrival has caught up) is halved (down to
- * 1/16 of the configured length),
- * one that gathered under an eighth is doubled back (up to the configured
- * length). The configured length is the latency an operator accepts;
- * this only ever waits less.
+ * starts when reading at each arrival has caught up) is halved, down to
+ * 1/16 of the configured length; one that gathered under an eighth is
+ * doubled back, up to the configured length. The configured length is
+ * the latency an operator accepts; this only ever waits less.
  */
 static void window_fit(struct tp_listener *l, unsigned n)
 {
@@ -663,15 +662,15 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 		return; /* EAGAIN: a stale readiness */
 	l->t->stats.udp_windows++;
 	n = udp_read_corked(l, UDP_WINDOW_BURST, &drained);
-	if (n >= TP_WINDOW_LEAVE)
-		window_fit(l, (unsigned)n); /* a full read: halved */
-	if (n >= TP_WINDOW_LEAVE && drained)
-		return; /* the next window */
+	if (n >= TP_WINDOW_LEAVE) {
+		window_fit(l, (unsigned)n); /* undrained: n is 256, halved */
+		if (drained)
+			return; /* the next window */
+	}
 	/* ENOMEM adding the event: go on reading by window */
 	if (event_add(l->ev, NULL) == 0) {
 		window_set(l, 0);
-		l->rate_start_us = 0;
-		l->rate_count = 0;
+		l->rate_start_us = 0; /* the next wakeup starts a new count */
 	}
 }
 
