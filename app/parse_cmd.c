@@ -99,6 +99,8 @@ static json_t *uri_json(const struct sip_uri *u)
 static json_t *addr_json(const struct sip_addr *a)
 {
 	json_t *o = json_object();
+	const struct sip_uri *u;
+	struct sip_uri tmp;
 
 	if (a->star) {
 		json_object_set_new(o, "star", json_true());
@@ -106,7 +108,9 @@ static json_t *addr_json(const struct sip_addr *a)
 	}
 	if (a->display.p)
 		json_object_set_new(o, "display", jslice(a->display));
-	json_object_set_new(o, "uri", uri_json(&a->uri));
+	/* a pending From/To URI shown parsed (as text when it does not) */
+	u = sip_addr_uri(a, &tmp);
+	json_object_set_new(o, "uri", uri_json(u ? u : &a->uri));
 	if (a->tag.p)
 		json_object_set_new(o, "tag", jslice(a->tag));
 	if (a->params.len)

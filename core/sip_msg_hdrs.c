@@ -449,7 +449,9 @@ static int qvalue_parse(struct slice v, uint16_t *q)
 	return 0;
 }
 
-enum addr_kind { ADDR_PLAIN, ADDR_CONTACT, ADDR_ROUTE };
+/* ADDR_FROM_TO: a From or To, whose URI in <> may be left pending
+ * (sip_addr_uri) */
+enum addr_kind { ADDR_PLAIN, ADDR_FROM_TO, ADDR_CONTACT, ADDR_ROUTE };
 
 static int addr_params(struct sip_addr *a, struct cur *c, enum addr_kind kind)
 {
@@ -489,6 +491,16 @@ static int addr_params(struct sip_addr *a, struct cur *c, enum addr_kind kind)
 static int addr_parse_full(struct cur *cp, struct sip_addr *out,
 			   enum addr_kind kind, const char **why);
 
+/* A URI in <> left for later: its text only (sip_addr_uri). */
+static inline void uri_pend(struct sip_uri *u, bool *pending, const char *s,
+			    const char *e)
+{
+	memset(u, 0, sizeof(*u));
+	u->scheme = SIP_URI_OTHER; /* as text: never taken for a sip: one */
+	u->raw = slice_make(s, (size_t)(e - s));
+	*pending = true;
+}
+
 /* addr_fast() leaves this element to the full grammar. */
 #define ADDR_FULL (-1)
 
@@ -507,7 +519,7 @@ static inline int addr_fast(struct cur *cp, struct sip_addr *a,
 	if (p == end)
 		return ADDR_FULL;
 	a->display = SLICE_NULL;
-	a->display_quoted = a->star = false;
+	a->display_quoted = a->star = a->uri_pending = false;
 	a->tag = SLICE_NULL;
 	a->has_expires = a->has_q = false;
 	a->expires = 0;
@@ -542,9 +554,12 @@ static inline int addr_fast(struct cur *cp, struct sip_addr *a,
 	if (!gt)
 		return ADDR_FULL;
 	a->bracketed = true;
-	if (!sip_uri_fast(&a->uri, p + 1, (size_t)(gt - p - 1), cp->rend) &&
-	    sip_uri_parse_full(&a->uri, slice_make(p + 1, (size_t)(gt - p - 1)),
-			       why))
+	if (kind == ADDR_FROM_TO)
+		uri_pend(&a->uri, &a->uri_pending, p + 1, gt);
+	else if (!sip_uri_fast(&a->uri, p + 1, (size_t)(gt - p - 1),
+			       cp->rend) &&
+		 sip_uri_parse_full(
+			 &a->uri, slice_make(p + 1, (size_t)(gt - p - 1)), why))
 		return EBADMSG;
 	ps = p = gt + 1;
 params:
@@ -609,7 +624,7 @@ static int addr_parse_full(struct cur *cp, struct sip_addr *out,
 	const char *s;
 
 	a->display = SLICE_NULL;
-	a->display_quoted = a->bracketed = a->star = false;
+	a->display_quoted = a->bracketed = a->star = a->uri_pending = false;
 	a->params = a->tag = SLICE_NULL;
 	a->has_expires = a->has_q = false;
 	a->expires = 0;
@@ -656,7 +671,9 @@ static int addr_parse_full(struct cur *cp, struct sip_addr *out,
 			c.p++;
 		uri = slice_make(s, (size_t)(c.p - s));
 	}
-	if (sip_uri_parse_in(&a->uri, uri, c.rend, why))
+	if (kind == ADDR_FROM_TO && a->bracketed)
+		uri_pend(&a->uri, &a->uri_pending, uri.p, uri.p + uri.len);
+	else if (sip_uri_parse_in(&a->uri, uri, c.rend, why))
 		return EBADMSG;
 	if (addr_params(a, &c, kind))
 		return *why = c.why ? c.why : "bad header parameter", EBADMSG;
@@ -989,7 +1006,44 @@ static int single_addr(struct sip_msg *msg, enum sip_hdr_id id,
 		return *why = id == SIP_HDR_FROM ? "missing From"
 						 : "missing To",
 		       EBADMSG;
-	return addr_parse(a, h->value, sip_msg_rend(msg), ADDR_PLAIN, why);
+	return addr_parse(a, h->value, sip_msg_rend(msg), ADDR_FROM_TO, why);
+}
+
+/* A pending From or To URI parsed in place (as the grammar would have,
+ * with its error). */
+static int pending_uri(const struct sip_msg *msg, struct sip_addr *a,
+		       const char **why)
+{
+	if (!a->uri_pending)
+		return 0;
+	if (sip_uri_parse_in(&a->uri, a->uri.raw, sip_msg_rend(msg), why))
+		return EBADMSG;
+	a->uri_pending = false;
+	return 0;
+}
+
+const struct sip_uri *sip_addr_uri(const struct sip_addr *a,
+				   struct sip_uri *scratch)
+{
+	if (!a->uri_pending)
+		return &a->uri;
+	return sip_uri_parse(scratch, a->uri.raw, NULL) ? NULL : scratch;
+}
+
+struct slice sip_addr_uri_user(const struct sip_addr *a)
+{
+	struct sip_uri tmp;
+	const struct sip_uri *u = sip_addr_uri(a, &tmp);
+
+	return u ? u->user : SLICE_NULL;
+}
+
+struct slice sip_addr_uri_host(const struct sip_addr *a)
+{
+	struct sip_uri tmp;
+	const struct sip_uri *u = sip_addr_uri(a, &tmp);
+
+	return u ? u->host : SLICE_NULL;
 }
 
 static int contacts_parse(struct sip_msg *msg, const char **why)
@@ -1054,6 +1108,17 @@ int sip_msg_parse_known(struct sip_msg *msg, const struct sip_values_room *room,
 	    list_walk(msg, SIP_HDR_ROUTE, route_elem, &msg->route_count, why) ||
 	    list_walk(msg, SIP_HDR_RECORD_ROUTE, rr_elem,
 		      &msg->record_route_count, why))
+		return EBADMSG;
+	/*
+	 * The From and To URIs matter to routing a request that starts
+	 * something (no To tag: the policy reads them; the B leg carries
+	 * them): parsed now, so that a bad one is refused here. In a
+	 * dialog's requests and in responses the tags identify it (§12.2.2)
+	 * and duet reads the URIs there only as text: they stay pending.
+	 */
+	if (msg->is_request && !msg->to.tag.p &&
+	    (pending_uri(msg, &msg->from, why) ||
+	     pending_uri(msg, &msg->to, why)))
 		return EBADMSG;
 	/* the CSeq method matches the request's (§8.1.1.5, §12.2.1.1) */
 	if (msg->is_request &&

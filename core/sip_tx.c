@@ -64,6 +64,7 @@ static void tx_free(struct sip_tx *tx)
 	if (!tx->slim) { /* a slim one holds its kept, resp and ACK inline */
 		wheel_timer_cancel(&tx->retx);
 		sip_msg_unref(tx->req);
+		duet_free(tx->sent);
 		duet_free(tx->kept);
 		tp_conn_unref(tx->src.conn);
 		duet_free(tx->resp);
@@ -295,6 +296,7 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
 	struct txl *l = tx->l;
 	struct sip_tx_rule r = sip_tx_rule(tx->kind, tx->state, ev);
 	enum sip_tx_state before = tx->state;
+	size_t req_len = 0;
 
 	if (r.action & TXA_INVALID) {
 		l->stats.invalid_events++;
@@ -307,8 +309,8 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
 	    (out ? tx_send(tx, out, out_len)
 		 : tx_send(tx, tx->resp, tx->resp_len)))
 		tx->pending_error = true;
-	if ((r.action & TXA_RETX_REQ) && tx_req(tx)) {
-		if (tx_send(tx, tx->req->buf, tx->req->len) == 0)
+	if ((r.action & TXA_RETX_REQ) && tx_req_bytes(tx, &req_len)) {
+		if (tx_send(tx, tx_req_bytes(tx, &req_len), req_len) == 0)
 			l->stats.retransmissions_sent++;
 		else
 			tx->pending_error = true; /* §17.1.4 */
@@ -404,7 +406,7 @@ struct sip_tx *tx_alloc(struct txl *l, enum sip_tx_kind kind,
 		return NULL;
 	tx->l = l;
 	tx->kind = kind;
-	tx->req = sip_msg_ref(req);
+	tx->req = req ? sip_msg_ref(req) : NULL;
 	tx->state = kind == SIP_TX_ICT	 ? TXS_CALLING
 		    : kind == SIP_TX_IST ? TXS_PROCEEDING
 					 : TXS_TRYING;

@@ -85,7 +85,10 @@ struct sip_tx {
 	enum sip_tx_event life_ev;
 	void *arg;
 	/* only while not slim */
-	struct sip_msg *req;	    /* the request (ref); NULL once compacted */
+	struct sip_msg *req; /* the request (ref); NULL once compacted */
+	char *sent;	     /* client: the bytes of a request given as such
+				(sip_tx_client_send: no req), until it lingers */
+	size_t sent_len;
 	struct tp_source src;	    /* server: where it came from (conn ref) */
 	struct sip_via_stamp stamp; /* server: received/rport for responses */
 	char received[48];
@@ -96,6 +99,20 @@ struct sip_tx {
 };
 
 #define TX_SLIM_SIZE offsetof(struct sip_tx, req)
+
+/* The bytes of the request, while it may be retransmitted: the parsed
+ * request's, or those given (sip_tx_client_send); else NULL. */
+static inline const char *tx_req_bytes(const struct sip_tx *tx, size_t *len)
+{
+	if (tx->slim)
+		return NULL;
+	if (tx->req) {
+		*len = tx->req->len;
+		return tx->req->buf;
+	}
+	*len = tx->sent_len;
+	return tx->sent;
+}
 
 /* The request, or NULL once compacted (or slim). */
 static inline struct sip_msg *tx_req(const struct sip_tx *tx)

@@ -6,6 +6,8 @@
  */
 #include "sip_tx_internal.h"
 
+#include <string.h>
+
 #include "duet/alloc.h"
 #include "duet/err.h"
 #include "duet/sip_build.h"
@@ -216,8 +218,13 @@ void tx_compact(struct sip_tx *tx)
 	struct tx_kept *k;
 	size_t n;
 
-	if (!tx_req(tx))
+	if (!tx_req(tx)) { /* given as bytes: kept from the start */
+		if (!tx->slim) {
+			duet_free(tx->sent);
+			tx->sent = NULL;
+		}
 		return;
+	}
 	n = keep_view(tx, &v);
 	k = n ? duet_malloc(n) : NULL;
 	if (!k)
@@ -312,6 +319,7 @@ void tx_slim(struct sip_tx *tx)
 	/* s took the dest connection's reference */
 	tp_conn_unref(tx->src.conn);
 	sip_msg_unref(tx->req);
+	duet_free(tx->sent);
 	duet_free(tx->kept);
 	duet_free(tx->resp);
 	duet_free(tx->ack);
@@ -635,6 +643,60 @@ int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 		return err;
 	}
 	link_tx(l, tx, client_key(tx->branch, req->cseq_method_text));
+	tx_start(tx);
+	if (out)
+		*out = tx;
+	return 0;
+}
+
+int sip_tx_client_send(struct sip_tx **out, struct txl *l,
+		       const struct sip_tx_built *req,
+		       const struct tp_dest *dest, void *tx_arg)
+{
+	struct tx_match v = { .branch = req->branch,
+			      .via_host = req->via_host,
+			      .method = req->method_text,
+			      .call_id = req->call_id,
+			      .from_tag = req->from_tag,
+			      .via_port = req->via_port,
+			      .cseq = req->cseq };
+	struct sip_tx *tx;
+	size_t n;
+	int err;
+
+	if (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_ACK ||
+	    !req->buf || !req->len || !req->method_text.len ||
+	    !has_cookie(req->branch))
+		return EINVAL;
+	tx = tx_alloc(l, SIP_TX_NICT, NULL);
+	if (!tx)
+		return l->stats.live >= l->cfg.max_transactions ? EMSGSIZE
+								: ENOMEM;
+	n = kept_size(&v);
+	tx->kept = duet_malloc(n);
+	tx->sent = duet_malloc(req->len);
+	if (!tx->kept || !tx->sent) {
+		l->stats.created[tx->kind]--;
+		tx_discard(tx);
+		return ENOMEM;
+	}
+	kept_write(tx->kept, &v);
+	memcpy(tx->sent, req->buf, req->len);
+	tx->sent_len = req->len;
+	tx->dest = *dest;
+	tp_conn_ref(dest->conn);
+	tx->reliable = dest->proto != SIP_PROTO_UDP;
+	tx->branch = kept_branch(tx->kept);
+	tx->arg = tx_arg;
+	tx->let_go = !out;
+	err = l->send(&tx->dest, tx->sent, tx->sent_len, l->send_arg);
+	if (err) {
+		l->stats.transport_errors++;
+		l->stats.created[tx->kind]--;
+		tx_discard(tx);
+		return err;
+	}
+	link_tx(l, tx, client_key(tx->branch, req->method_text));
 	tx_start(tx);
 	if (out)
 		*out = tx;

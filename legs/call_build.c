@@ -53,10 +53,30 @@ static void concat(char *buf, size_t cap, ...)
 	buf[n] = '\0';
 }
 
+/* Where in local_parts' Via its sent-by and branch are. */
+struct via_sent {
+	struct slice host; /* IPv6 in its brackets, as a parser finds it */
+	uint16_t port;
+	struct slice branch;
+};
+
+static int local_parts_at(struct calls *c, const struct tp_dest *dest,
+			  char *via, size_t via_cap, char *contact,
+			  size_t contact_cap, struct via_sent *sent);
+
 /* "SIP/2.0/UDP host:port;branch=...;rport" (via may be NULL: a response
  * has none of its own) and our Contact (contact may be NULL) for dest. */
 static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 		       size_t via_cap, char *contact, size_t contact_cap)
+{
+	return local_parts_at(c, dest, via, via_cap, contact, contact_cap,
+			      NULL);
+}
+
+/* local_parts(), and where the Via's parts are (sent, with via). */
+static int local_parts_at(struct calls *c, const struct tp_dest *dest,
+			  char *via, size_t via_cap, char *contact,
+			  size_t contact_cap, struct via_sent *sent)
 {
 	struct tp_addr local;
 	char branch[LEG_IDENT_MAX];
@@ -73,12 +93,27 @@ static int local_parts(struct calls *c, const struct tp_dest *dest, char *via,
 		return err;
 	if (!c->local_text[0] || !tp_addr_equal(&local, &c->local_seen)) {
 		tp_addr_str(&local, c->local_text, sizeof(c->local_text));
+		tp_addr_host(&local, c->local_host, sizeof(c->local_host));
 		c->local_seen = local;
 	}
 	if (via) {
 		leg_ident_branch(c->env.ident, branch);
 		concat(via, via_cap, "SIP/2.0/", proto, " ", addr,
 		       ";branch=", branch, ";rport", (const char *)NULL);
+		if (sent) {
+			size_t at = strlen("SIP/2.0/ ") + strlen(proto);
+			size_t colon = strlen(addr);
+
+			while (colon && addr[colon - 1] != ':')
+				colon--;
+			*sent = (struct via_sent){
+				.host = slice_make(via + at, colon - 1),
+				.port = tp_addr_port(&local),
+				.branch = slice_make(via + at + strlen(addr) +
+							     strlen(";branch="),
+						     strlen(branch)),
+			};
+		}
 	}
 	if (contact)
 		concat(contact, contact_cap, "<sip:duet@", addr,
@@ -296,10 +331,13 @@ static void write_display(struct sip_writer *w, const struct sip_addr *a,
 static void write_b_from(struct sip_writer *w, const struct sip_addr *from,
 			 const struct policy_rewrite *rw, struct slice tag)
 {
+	struct sip_uri tmp;
+	const struct sip_uri *u = sip_addr_uri(from, &tmp);
+
 	sip_writer_cstr(w, "From: ");
 	write_display(w, from, rw->from_display);
 	sip_writer_put(w, "<", 1);
-	write_uri(w, &from->uri, rw->from_user, rw->from_host);
+	write_uri(w, u ? u : &from->uri, rw->from_user, rw->from_host);
 	sip_writer_cstr(w, ">;tag=");
 	sip_writer_slice(w, tag);
 	sip_writer_put(w, "\r\n", 2);
@@ -309,14 +347,18 @@ static void write_b_from(struct sip_writer *w, const struct sip_addr *from,
 static void write_b_to(struct sip_writer *w, const struct sip_addr *to,
 		       const struct policy_rewrite *rw)
 {
+	struct sip_uri tmp;
+	const struct sip_uri *u;
+
 	if (!rw->to_user && !rw->to_host && !rw->to_display) {
 		sip_build_header_id(w, SIP_HDR_TO, to->raw);
 		return;
 	}
+	u = sip_addr_uri(to, &tmp);
 	sip_writer_cstr(w, "To: ");
 	write_display(w, to, rw->to_display);
 	sip_writer_put(w, "<", 1);
-	write_uri(w, &to->uri, rw->to_user, rw->to_host);
+	write_uri(w, u ? u : &to->uri, rw->to_user, rw->to_host);
 	sip_writer_put(w, ">", 1);
 	sip_writer_slice(w, to->params);
 	sip_writer_put(w, "\r\n", 2);
@@ -373,9 +415,8 @@ static int build_b_invite_to(struct call *call, const char *target,
 	struct calls *c = call->owner;
 	const struct sip_msg *a = call->a_invite;
 	const struct sip_msg *prev = call->b_invite;
-	char via[160], contact[96], tag[LEG_IDENT_MAX], host[64];
+	char via[160], contact[96], tag[LEG_IDENT_MAX];
 	char cid[LEG_IDENT_MAX + 64], mf[16];
-	struct tp_addr local;
 	struct sip_writer w;
 	struct sip_uri uri;
 	int err;
@@ -393,15 +434,10 @@ static int build_b_invite_to(struct call *call, const char *target,
 	 * 2xx or a BYE from a target duet gave up on cannot reach the
 	 * attempt under way (they find no call and are answered 481 or
 	 * dropped as strays). Another place is a new call attempt; a new
-	 * Call-ID is what any UAC would send there.
+	 * Call-ID is what any UAC would send there. Its host is the
+	 * address local_parts just chose.
 	 */
-	if (c->dry)
-		local = c->dry_local;
-	else
-		transport_local(c->env.tp, dest->proto, &dest->remote, &local);
-	leg_ident_call_id(c->env.ident,
-			  slice_cstr(tp_addr_host(&local, host, sizeof(host))),
-			  cid);
+	leg_ident_call_id(c->env.ident, slice_cstr(c->local_host), cid);
 	leg_ident_tag(c->env.ident, tag);
 	/* RFC 7332: Max-Forwards crosses, decremented */
 	{ /* 0..254: the parser refuses Max-Forwards over 255 */
@@ -622,9 +658,9 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 		       struct tp_dest *keep_dest)
 {
 	struct calls *c = call->owner;
-	char via[160], contact[96];
+	char via[160];
+	struct via_sent sent;
 	struct sip_writer w;
-	struct sip_msg *m = NULL;
 	struct tp_dest dest;
 	const struct sip_hdr *h;
 	bool bye = !strcmp(method, "BYE");
@@ -633,8 +669,8 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 	int err = dialog_dest(d, dflt, &dest);
 
 	if (!err)
-		err = local_parts(c, &dest, via, sizeof(via), contact,
-				  sizeof(contact));
+		err = local_parts_at(c, &dest, via, sizeof(via), NULL, 0,
+				     &sent);
 	if (err)
 		return err;
 	sip_writer_init(&w, 512);
@@ -673,12 +709,25 @@ static int dialog_send(struct call *call, struct dialog *d, const char *method,
 		sip_writer_free(&w);
 		return err;
 	}
-	err = finish_parse(&w, NULL, &m);
+	/* the transaction takes the request as built: its fields are
+	 * known here, so it is not parsed back */
+	err = sip_build_finish(&w, SLICE_NULL, SLICE_NULL);
 	if (!err)
-		err = sip_tx_client_new(p < TXP_COUNT ? &call->ref[p].tx : NULL,
-					c->env.txl, m, &dest,
-					p < TXP_COUNT ? &call->ref[p] : NULL);
-	sip_msg_unref(m);
+		err = sip_tx_client_send(
+			p < TXP_COUNT ? &call->ref[p].tx : NULL, c->env.txl,
+			&(struct sip_tx_built){
+				.buf = w.buf,
+				.len = w.len,
+				.method = sip_method_from(slice_cstr(method)),
+				.method_text = slice_cstr(method),
+				.branch = sent.branch,
+				.via_host = sent.host,
+				.via_port = sent.port,
+				.call_id = slice_cstr(d->call_id),
+				.from_tag = slice_cstr(d->local_tag),
+				.cseq = cseq ? cseq : d->local_cseq },
+			&dest, p < TXP_COUNT ? &call->ref[p] : NULL);
+	sip_writer_free(&w);
 	return err;
 }
 

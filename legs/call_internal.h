@@ -265,6 +265,7 @@ struct calls {
 	 * come from one listener, so it is formatted once, not per message */
 	struct tp_addr local_seen;
 	char local_text[64];
+	char local_host[64]; /* its host alone (the B leg's Call-IDs) */
 };
 
 /* call.c */

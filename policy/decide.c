@@ -63,13 +63,13 @@ struct slice match_field_text(const struct sip_msg *req, enum match_field f,
 			 (unsigned)sip_uri_port_or_default(&req->ruri));
 		return slice_cstr(buf);
 	case MF_FROM_USER:
-		return req->from.uri.user;
+		return sip_addr_uri_user(&req->from);
 	case MF_FROM_HOST:
-		return req->from.uri.host;
+		return sip_addr_uri_host(&req->from);
 	case MF_TO_USER:
-		return req->to.uri.user;
+		return sip_addr_uri_user(&req->to);
 	case MF_TO_HOST:
-		return req->to.uri.host;
+		return sip_addr_uri_host(&req->to);
 	case MF_COUNT:
 		break;
 	}
@@ -221,7 +221,7 @@ static size_t target_order(const struct policy_route *r,
 		pos = r->state->rr++;
 		break;
 	case TS_HASH:
-		pos = fnv1a(r->hash_from_user ? req->from.uri.user
+		pos = fnv1a(r->hash_from_user ? sip_addr_uri_user(&req->from)
 					      : req->call_id);
 		break;
 	default:

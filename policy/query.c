@@ -32,15 +32,15 @@ static struct slice rw_current(const struct sip_msg *req, enum rw_field f)
 	case RW_RURI_HOST:
 		return req->ruri.host;
 	case RW_FROM_USER:
-		return req->from.uri.user;
+		return sip_addr_uri_user(&req->from);
 	case RW_FROM_HOST:
-		return req->from.uri.host;
+		return sip_addr_uri_host(&req->from);
 	case RW_FROM_DISPLAY:
 		return req->from.display;
 	case RW_TO_USER:
-		return req->to.uri.user;
+		return sip_addr_uri_user(&req->to);
 	case RW_TO_HOST:
-		return req->to.uri.host;
+		return sip_addr_uri_host(&req->to);
 	case RW_TO_DISPLAY:
 		return req->to.display;
 	case RW_COUNT:

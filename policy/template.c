@@ -230,17 +230,17 @@ static struct slice var_value(const struct tmpl_part *pt,
 	case TV_FROM_URI:
 		return m->from.uri.raw;
 	case TV_FROM_USER:
-		return m->from.uri.user;
+		return sip_addr_uri_user(&m->from);
 	case TV_FROM_HOST:
-		return m->from.uri.host;
+		return sip_addr_uri_host(&m->from);
 	case TV_FROM_DISPLAY:
 		return m->from.display;
 	case TV_TO_URI:
 		return m->to.uri.raw;
 	case TV_TO_USER:
-		return m->to.uri.user;
+		return sip_addr_uri_user(&m->to);
 	case TV_TO_HOST:
-		return m->to.uri.host;
+		return sip_addr_uri_host(&m->to);
 	case TV_TO_DISPLAY:
 		return m->to.display;
 	case TV_SRC_IP:

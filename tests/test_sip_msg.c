@@ -232,10 +232,20 @@ static void test_from_to_forms(void **state)
 		"t: sip:bob@y;tag=99;user=phone\n"
 		"i: c1\nCSeq: 1 MESSAGE\n\n");
 
+	struct sip_uri tmp;
+	const struct sip_uri *u;
+
 	assert_true(m->from.display_quoted);
 	assert_slice(m->from.display, "Alice \\\"A\\\", Liddell");
 	assert_true(m->from.bracketed);
-	assert_slice(m->from.uri.transport, "tcp");
+	/* a To tag: the URI in <> is pending, parsed on demand */
+	assert_true(m->from.uri_pending);
+	assert_slice(m->from.uri.raw, "sip:alice@x;transport=tcp");
+	u = sip_addr_uri(&m->from, &tmp);
+	assert_non_null(u);
+	assert_slice(u->transport, "tcp");
+	assert_slice(sip_addr_uri_user(&m->from), "alice");
+	assert_slice(sip_addr_uri_host(&m->from), "x");
 	assert_slice(m->from.tag, "88");
 	/* addr-spec: the parameters belong to the header (§20.10) */
 	assert_false(m->to.bracketed);
@@ -250,7 +260,59 @@ static void test_from_to_forms(void **state)
 		     "From: Alice  In Wonderland <tel:+1-555-0100>;tag=a\n"
 		     "To: <sip:b@x>\nCall-ID: c\nCSeq: 1 BYE\n\n");
 	assert_slice(m->from.display, "Alice  In Wonderland");
+	assert_false(m->from.uri_pending); /* no To tag: parsed */
 	assert_int_equal(m->from.uri.scheme, SIP_URI_TEL);
+	assert_ptr_equal(sip_addr_uri(&m->from, &tmp), &m->from.uri);
+	sip_msg_unref(m);
+}
+
+/*
+ * From and To URIs are checked where they are used: in a request without
+ * a To tag (routing reads them) a bad one is refused; in a response, or a
+ * request in a dialog, only the tags matter (§12.2.2), and the URIs stay
+ * pending until asked for.
+ */
+static void test_from_to_pending(void **state)
+{
+	(void)state;
+	struct sip_uri tmp;
+	struct sip_msg *m;
+
+	expect_bad("INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		   "From: <sip:a@x:99999>;tag=1\nTo: <sip:b@x>\n"
+		   "Call-ID: c\nCSeq: 1 INVITE\n\n",
+		   NULL);
+	expect_bad("OPTIONS sip:b@x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		   "From: <sip:a@x>;tag=1\nTo: \"B\" <sip:b@x:0>\n"
+		   "Call-ID: c\nCSeq: 1 OPTIONS\n\n",
+		   NULL);
+	m = parse_ok("INVITE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		     "From: <sip:a@x:5070>;tag=1\nTo: \"B\" <sip:b@y>\n"
+		     "Call-ID: c\nCSeq: 1 INVITE\n\n");
+	assert_false(m->from.uri_pending);
+	assert_false(m->to.uri_pending);
+	assert_int_equal(m->from.uri.port, 5070);
+	assert_slice(m->to.uri.host, "y");
+	sip_msg_unref(m);
+
+	m = parse_ok("SIP/2.0 200 OK\nVia: SIP/2.0/UDP h\n"
+		     "From: <sip:a@x:99999>;tag=1\nTo: <sip:b@y>;tag=2\n"
+		     "Call-ID: c\nCSeq: 1 INVITE\n\n");
+	assert_true(m->from.uri_pending);
+	assert_true(m->to.uri_pending);
+	/* text only: never mistaken for a sip: URI with no host */
+	assert_int_equal(m->from.uri.scheme, SIP_URI_OTHER);
+	assert_null(sip_addr_uri(&m->from, &tmp));
+	assert_null(sip_addr_uri_host(&m->from).p);
+	assert_slice(sip_addr_uri_host(&m->to), "y");
+	sip_msg_unref(m);
+
+	m = parse_ok("BYE sip:b@x SIP/2.0\nVia: SIP/2.0/UDP h\n"
+		     "From: \"A\" <sip:a@x>;tag=1\nTo: <sip:b@y>;tag=2\n"
+		     "Call-ID: c\nCSeq: 2 BYE\n\n");
+	assert_true(m->from.uri_pending);
+	assert_slice(m->from.uri.raw, "sip:a@x");
+	assert_slice(sip_addr_uri_user(&m->from), "a");
 	sip_msg_unref(m);
 }
 
@@ -954,6 +1016,7 @@ int main(void)
 		LEAK_TEST(test_via_fields),
 		LEAK_TEST(test_via_errors),
 		LEAK_TEST(test_from_to_forms),
+		LEAK_TEST(test_from_to_pending),
 		LEAK_TEST(test_addr_errors),
 		LEAK_TEST(test_contact_forms),
 		LEAK_TEST(test_contact_addr_spec),

@@ -1243,6 +1243,112 @@ static void test_nict_200_timer_k(void **state)
 	fx_done(&f, true);
 }
 
+/* What sip_tx_client_send() is given for a request: its bytes and the
+ * fields the parser finds in them. */
+static struct sip_tx_built built_of(const struct sip_msg *m)
+{
+	return (struct sip_tx_built){ .buf = m->buf,
+				      .len = m->len,
+				      .method = m->method,
+				      .method_text = m->cseq_method_text,
+				      .branch = m->vias[0].branch,
+				      .via_host = m->vias[0].host,
+				      .via_port = m->vias[0].port,
+				      .call_id = m->call_id,
+				      .from_tag = m->from.tag,
+				      .cseq = m->cseq };
+}
+
+/*
+ * A non-INVITE client transaction given its request as bytes (what duet
+ * does for the BYE it builds): the same Figure 6 as a parsed one. It
+ * sends those bytes, retransmits them (E), matches responses by branch
+ * and CSeq method (§17.1.3), absorbs a retransmitted final while
+ * Completed and ends at K; let go, it lingers slim the same way. Only
+ * the request is missing: sip_tx_request() is NULL.
+ */
+static void test_nict_built(void **state)
+{
+	static const uint64_t want[] = { 0, 500 };
+	struct fx f;
+	struct sip_msg *bye, *opt;
+	struct sip_tx *ct = NULL;
+	struct sip_tx_built b;
+	uint64_t t200;
+
+	(void)state;
+	fx_init(&f, SIP_PROTO_UDP, NULL);
+	bye = make_req(&(struct req_spec){ .method = "BYE",
+					   .branch = "z9hG4bKbuilt1",
+					   .to_tag = "tt",
+					   .sent_by = "192.0.2.1:5060" });
+	b = built_of(bye);
+	assert_int_equal(sip_tx_client_send(&ct, f.l, &b, &f.dest, &f), 0);
+	assert_non_null(ct);
+	assert_int_equal(sip_tx_kind(ct), SIP_TX_NICT);
+	assert_int_equal(sip_tx_state(ct), TXS_TRYING);
+	assert_null(sip_tx_request(ct));
+	assert_int_equal(f.nsent, 1);
+	assert_same_bytes(&f, 0, bye->buf, bye->len);
+	advance(&f, 600); /* E at T1 */
+	/* the right branch with another CSeq method is not its response */
+	opt = make_req(&(struct req_spec){ .method = "OPTIONS",
+					   .branch = "z9hG4bKbuilt1",
+					   .to_tag = "tt",
+					   .sent_by = "192.0.2.1:5060" });
+	feed_resp(&f, opt, 200, NULL);
+	assert_int_equal(f.nresp, 0);
+	assert_int_equal(f.nstray, 1);
+	t200 = now(&f);
+	feed_resp(&f, bye, 200, NULL);
+	assert_int_equal(f.nresp, 1);
+	assert_int_equal(f.resp_code[0], 200);
+	assert_int_equal(sip_tx_state(ct), TXS_COMPLETED);
+	advance(&f, 1000);
+	feed_resp(&f, bye, 200, NULL); /* absorbed */
+	assert_int_equal(f.nresp, 1);
+	assert_int_equal(stats(&f).retransmissions_absorbed, 1);
+	advance(&f, t200 + T4 - now(&f)); /* K = T4 */
+	assert_int_equal(f.nended, 1);
+	assert_int_equal(f.ended[0].err, 0);
+	assert_int_equal(f.ended[0].at, t200 + T4);
+	assert_sends_at(&f, 0, 0, want, 2);
+	sip_msg_unref(bye);
+
+	/* let go at once: slim while it lingers, still absorbing */
+	bye = make_req(&(struct req_spec){ .method = "BYE",
+					   .branch = "z9hG4bKbuilt2",
+					   .to_tag = "tt",
+					   .sent_by = "192.0.2.1:5060" });
+	b = built_of(bye);
+	assert_int_equal(sip_tx_client_send(NULL, f.l, &b, &f.dest, &f), 0);
+	t200 = now(&f);
+	feed_resp(&f, bye, 481, NULL);
+	assert_int_equal(f.nresp, 2);
+	assert_int_equal(f.resp_code[1], 481);
+	assert_int_equal(stats(&f).slimmed, 1);
+	feed_resp(&f, bye, 481, NULL);
+	assert_int_equal(f.nresp, 2);
+	assert_int_equal(stats(&f).retransmissions_absorbed, 2);
+	advance(&f, t200 + T4 - now(&f));
+	assert_int_equal(f.nended, 2);
+	assert_int_equal(stats(&f).live, 0);
+	sip_msg_unref(bye);
+
+	/* never an INVITE (its ACK and CANCEL need it parsed), an ACK, or
+	 * a branch without the cookie */
+	b = built_of(opt);
+	b.method = SIP_METHOD_INVITE;
+	assert_int_equal(sip_tx_client_send(&ct, f.l, &b, &f.dest, &f), EINVAL);
+	b.method = SIP_METHOD_ACK;
+	assert_int_equal(sip_tx_client_send(&ct, f.l, &b, &f.dest, &f), EINVAL);
+	b = built_of(opt);
+	b.branch = SLICE_LIT("nocookie");
+	assert_int_equal(sip_tx_client_send(&ct, f.l, &b, &f.dest, &f), EINVAL);
+	sip_msg_unref(opt);
+	fx_done(&f, true);
+}
+
 /* --- Figure 7: INVITE server transaction ---------------------------- */
 
 #define INVITE_IN(br) (&(struct req_spec){ .branch = (br) })
@@ -2136,6 +2242,7 @@ int main(void)
 		LEAK_TEST(test_nict_udp_timer_f),
 		LEAK_TEST(test_nict_1xx_t2),
 		LEAK_TEST(test_nict_200_timer_k),
+		LEAK_TEST(test_nict_built),
 		LEAK_TEST(test_ist_trying_timer),
 		LEAK_TEST(test_ist_retx_provisional),
 		LEAK_TEST(test_ist_486_timer_h),

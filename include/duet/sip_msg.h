@@ -106,8 +106,9 @@ struct sip_addr {
 	struct slice display; /* display name: without its quotes (escapes
 				 kept) when quoted; NULL slice when absent */
 	bool display_quoted;
-	bool bracketed; /* written as <uri> */
-	bool star;	/* "Contact: *" */
+	bool bracketed;	  /* written as <uri> */
+	bool star;	  /* "Contact: *" */
+	bool uri_pending; /* uri holds only raw: see sip_addr_uri() */
 	struct sip_uri uri;
 	struct slice params; /* header params, ";tag=x;expires=60" or empty */
 	struct slice tag;    /* NULL slice when absent */
@@ -137,7 +138,10 @@ struct sip_msg {
 	uint16_t hdr_count;
 	uint16_t first[SIP_HDR_COUNT];
 
-	/* eagerly parsed headers */
+	/* eagerly parsed headers. The URIs of From and To are parsed only
+	 * in a request without a To tag; elsewhere (a dialog's requests,
+	 * responses) they are pending, their raw text only, and
+	 * sip_addr_uri() parses them on demand. */
 	struct sip_via *vias; /* top first */
 	uint16_t via_count;
 	struct sip_addr from;
@@ -219,6 +223,18 @@ const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg,
  * points into `value`. Returns 0 or EBADMSG with *why.
  */
 int sip_addr_parse(struct sip_addr *addr, struct slice value, const char **why);
+
+/**
+ * The URI of a: a->uri, or when it is pending (uri_pending) that text
+ * parsed into *scratch; NULL when it does not parse.
+ */
+const struct sip_uri *sip_addr_uri(const struct sip_addr *a,
+				   struct sip_uri *scratch);
+
+/** The user, or the host, of a's URI (pending or not: sip_addr_uri());
+ * a NULL slice when it has none or does not parse. */
+struct slice sip_addr_uri_user(const struct sip_addr *a);
+struct slice sip_addr_uri_host(const struct sip_addr *a);
 
 /** Parse one via-parm on demand (see struct sip_via). 0 or EBADMSG. */
 int sip_via_parse(struct sip_via *via, struct slice value, const char **why);

@@ -231,6 +231,35 @@ void txl_trim(struct txl *l);
 int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 		      const struct tp_dest *dest, void *tx_arg);
 
+/* A non-INVITE request the TU built, as its client transaction needs it:
+ * the bytes, and what matching its responses (§17.1.3) and the
+ * transaction's own identity compare. The slices may point anywhere
+ * (they are copied). */
+struct sip_tx_built {
+	const char *buf; /* the whole request */
+	size_t len;
+	enum sip_method method;
+	struct slice method_text; /* as in its CSeq */
+	struct slice branch;	  /* its top Via's (z9hG4bK...) */
+	struct slice via_host;	  /* its top Via's sent-by */
+	uint16_t via_port;
+	struct slice call_id;
+	struct slice from_tag;
+	uint32_t cseq;
+};
+
+/**
+ * sip_tx_client_new() for a request the TU built and does not need parsed
+ * back: the transaction keeps a copy of the bytes (to retransmit) and
+ * the fields above, and sip_tx_request() is NULL for it. Not for INVITE
+ * (its ACK and CANCEL are built from the parsed request) nor ACK: EINVAL,
+ * as for a branch without the magic cookie. Returns as
+ * sip_tx_client_new().
+ */
+int sip_tx_client_send(struct sip_tx **out, struct txl *l,
+		       const struct sip_tx_built *req,
+		       const struct tp_dest *dest, void *tx_arg);
+
 /**
  * Send a response on server transaction st. buf/len is the whole
  * response text (see sip_build_response_head); it is copied, except a
