@@ -69,7 +69,7 @@ bench:
 	bench/run.sh $(BUILD)
 
 # The calls-per-second benchmark: SIPp -> duet / Kamailio / SIPp -> SIPp on
-# 127.0.0.1, about 19 minutes; see bench/cps/run.sh and bench/RESULTS.md.
+# 127.0.0.1, about 22 minutes; see bench/cps/run.sh and bench/RESULTS.md.
 .PHONY: bench-cps
 bench-cps:
 	@scripts/install-deps.sh bench

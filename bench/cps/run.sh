@@ -32,7 +32,8 @@
 #    transactions (lingering up to 64*T1 on UDP in duet, RFC 6026; about
 #    5 s in Kamailio) end before it opens, not inside it. One such window
 #    moves by 10-15% from run to run on a shared machine, so the verdict
-#    takes the median of CPS_CPU_ROUNDS windows per target, duet's and
+#    takes the median of CPS_CPU_ROUNDS windows per target (5: three left
+#    the medians swinging by as much, runs 14-16), duet's and
 #    Kamailio's alternating on two processes kept running (after one
 #    unmeasured warm-up window each), so that a slow minute of the host
 #    falls on both. The ladder's CPS_REF_RATE step is shown too, and the
@@ -59,12 +60,12 @@
 # Kamailio's, at most 2 KiB resident per call held open. A FAIL is printed,
 # not returned: this is a benchmark, not a test (exit 1 only when it cannot
 # run at all). Everything binds 127.0.0.1 on free ports picked at start;
-# every process started here is killed on exit. About 19 minutes.
+# every process started here is killed on exit. About 22 minutes.
 #
 # Environment: CPS_STEPS (default "250 500 1000 2000 3000 4000 6000 8000"),
 # CPS_STEP_SECONDS (10), CPS_SUSTAIN_SECONDS (40), CPS_CALL_MS (1000),
 # CPS_REF_RATE (1000), CPS_DRAIN_SECONDS (34), CPS_HOLD (20000),
-# CPS_HOLD_RATE (2000), CPS_CPU_ROUNDS (3; 0: the ladder's step decides),
+# CPS_HOLD_RATE (2000), CPS_CPU_ROUNDS (5; 0: the ladder's step decides),
 # CPS_CPU_MODE (burst; steady: see 3.), CPS_STEADY_SECONDS (20),
 # CPS_TARGETS (default "sipp duet kamailio"), CPS_PHASES (default "ladder
 # cpu memory": the phases to run; the summary shows what ran),
@@ -89,7 +90,7 @@ drain_s=${CPS_DRAIN_SECONDS:-34}
 hold_n=${CPS_HOLD:-20000}
 hold_rate=${CPS_HOLD_RATE:-2000}
 targets=${CPS_TARGETS:-"sipp duet kamailio"}
-cpu_rounds=${CPS_CPU_ROUNDS:-3}
+cpu_rounds=${CPS_CPU_ROUNDS:-5}
 cpu_mode=${CPS_CPU_MODE:-burst}
 steady_s=${CPS_STEADY_SECONDS:-20}
 phases=${CPS_PHASES:-"ladder cpu memory"}
