@@ -614,11 +614,39 @@ void txl_receive(struct txl *l, struct sip_msg *msg,
 		receive_response(l, msg, src);
 }
 
+/* Send a new client transaction's request (buf/len) toward dest and start
+ * it; discarded on a transport error. */
+static int client_start(struct sip_tx **out, struct txl *l, struct sip_tx *tx,
+			const struct tp_dest *dest, void *tx_arg,
+			struct slice branch, struct slice method,
+			const char *buf, size_t len)
+{
+	int err;
+
+	tx->dest = *dest;
+	tp_conn_ref(dest->conn);
+	tx->reliable = dest->proto != SIP_PROTO_UDP;
+	tx->branch = branch;
+	tx->arg = tx_arg;
+	tx->let_go = !out; /* nobody can hold it */
+	err = l->send(&tx->dest, buf, len, l->send_arg);
+	if (err) {
+		l->stats.transport_errors++;
+		l->stats.created[tx->kind]--;
+		tx_discard(tx);
+		return err;
+	}
+	link_tx(l, tx, client_key(branch, method));
+	tx_start(tx);
+	if (out)
+		*out = tx;
+	return 0;
+}
+
 int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 		      const struct tp_dest *dest, void *tx_arg)
 {
 	struct sip_tx *tx;
-	int err;
 
 	if (!req->is_request || req->method == SIP_METHOD_ACK ||
 	    req->via_count == 0 || !has_cookie(req->vias[0].branch))
@@ -629,24 +657,8 @@ int sip_tx_client_new(struct sip_tx **out, struct txl *l, struct sip_msg *req,
 	if (!tx)
 		return l->stats.live >= l->cfg.max_transactions ? EMSGSIZE
 								: ENOMEM;
-	tx->dest = *dest;
-	tp_conn_ref(dest->conn);
-	tx->reliable = dest->proto != SIP_PROTO_UDP;
-	tx->branch = req->vias[0].branch;
-	tx->arg = tx_arg;
-	tx->let_go = !out; /* nobody can hold it */
-	err = l->send(&tx->dest, req->buf, req->len, l->send_arg);
-	if (err) {
-		l->stats.transport_errors++;
-		l->stats.created[tx->kind]--;
-		tx_discard(tx);
-		return err;
-	}
-	link_tx(l, tx, client_key(tx->branch, req->cseq_method_text));
-	tx_start(tx);
-	if (out)
-		*out = tx;
-	return 0;
+	return client_start(out, l, tx, dest, tx_arg, req->vias[0].branch,
+			    req->cseq_method_text, req->buf, req->len);
 }
 
 int sip_tx_client_send(struct sip_tx **out, struct txl *l,
@@ -662,7 +674,6 @@ int sip_tx_client_send(struct sip_tx **out, struct txl *l,
 			      .cseq = req->cseq };
 	struct sip_tx *tx;
 	size_t n;
-	int err;
 
 	if (req->method == SIP_METHOD_INVITE || req->method == SIP_METHOD_ACK ||
 	    !req->buf || !req->len || !req->method_text.len ||
@@ -683,24 +694,8 @@ int sip_tx_client_send(struct sip_tx **out, struct txl *l,
 	kept_write(tx->kept, &v);
 	memcpy(tx->sent, req->buf, req->len);
 	tx->sent_len = req->len;
-	tx->dest = *dest;
-	tp_conn_ref(dest->conn);
-	tx->reliable = dest->proto != SIP_PROTO_UDP;
-	tx->branch = kept_branch(tx->kept);
-	tx->arg = tx_arg;
-	tx->let_go = !out;
-	err = l->send(&tx->dest, tx->sent, tx->sent_len, l->send_arg);
-	if (err) {
-		l->stats.transport_errors++;
-		l->stats.created[tx->kind]--;
-		tx_discard(tx);
-		return err;
-	}
-	link_tx(l, tx, client_key(tx->branch, req->method_text));
-	tx_start(tx);
-	if (out)
-		*out = tx;
-	return 0;
+	return client_start(out, l, tx, dest, tx_arg, kept_branch(tx->kept),
+			    req->method_text, tx->sent, tx->sent_len);
 }
 
 /* §17.1.1.3: the ACK of a non-2xx final has the Request-URI, Call-ID,
