@@ -297,6 +297,7 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
 	struct sip_tx_rule r = sip_tx_rule(tx->kind, tx->state, ev);
 	enum sip_tx_state before = tx->state;
 	size_t req_len = 0;
+	const char *req_bytes;
 
 	if (r.action & TXA_INVALID) {
 		l->stats.invalid_events++;
@@ -309,8 +310,9 @@ void tx_step(struct sip_tx *tx, enum sip_tx_event ev, struct sip_msg *msg,
 	    (out ? tx_send(tx, out, out_len)
 		 : tx_send(tx, tx->resp, tx->resp_len)))
 		tx->pending_error = true;
-	if ((r.action & TXA_RETX_REQ) && tx_req_bytes(tx, &req_len)) {
-		if (tx_send(tx, tx_req_bytes(tx, &req_len), req_len) == 0)
+	req_bytes = r.action & TXA_RETX_REQ ? tx_req_bytes(tx, &req_len) : NULL;
+	if (req_bytes) {
+		if (tx_send(tx, req_bytes, req_len) == 0)
 			l->stats.retransmissions_sent++;
 		else
 			tx->pending_error = true; /* §17.1.4 */

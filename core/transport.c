@@ -634,7 +634,7 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
  * doubled back, up to the configured length. The configured length is
  * the latency an operator accepts; this only ever waits less.
  */
-static void window_fit(struct tp_listener *l, unsigned n)
+static void window_fit(struct tp_listener *l, unsigned n, bool arm)
 {
 	const uint32_t full = l->t->cfg.udp_window_us;
 	uint32_t us = l->window_us;
@@ -643,7 +643,7 @@ static void window_fit(struct tp_listener *l, unsigned n)
 		us /= 2;
 	else if (n < l->window_room / 8 && us < full)
 		us = us * 2 > full ? full : us * 2;
-	if (us == l->window_us || window_set(l, us))
+	if (us == l->window_us || (arm && window_set(l, us)))
 		return;
 	l->window_us = us;
 	l->t->stats.udp_window_resizes++;
@@ -663,7 +663,9 @@ static void udp_window_cb(evutil_socket_t fd, short what, void *arg)
 	l->t->stats.udp_windows++;
 	n = udp_read_corked(l, UDP_WINDOW_BURST, &drained);
 	if (n >= TP_WINDOW_LEAVE) {
-		window_fit(l, (unsigned)n); /* undrained: n is 256, halved */
+		/* undrained: n is 256, halved for the next engagement (the
+		 * timer is disarmed below, so not set now) */
+		window_fit(l, (unsigned)n, drained);
 		if (drained)
 			return; /* the next window */
 	}

@@ -97,23 +97,27 @@ static int local_parts_at(struct calls *c, const struct tp_dest *dest,
 		c->local_seen = local;
 	}
 	if (via) {
+		size_t head;
+
 		leg_ident_branch(c->env.ident, branch);
 		concat(via, via_cap, "SIP/2.0/", proto, " ", addr,
-		       ";branch=", branch, ";rport", (const char *)NULL);
-		if (sent) {
-			size_t at = strlen("SIP/2.0/ ") + strlen(proto);
-			size_t colon = strlen(addr);
-
-			while (colon && addr[colon - 1] != ':')
-				colon--;
+		       ";branch=", (const char *)NULL);
+		head = strlen(via);
+		concat(via + head, via_cap - head, branch, ";rport",
+		       (const char *)NULL);
+		if (sent) /* addr is local_host, bracketed when IPv6, ":port" */
 			*sent = (struct via_sent){
-				.host = slice_make(via + at, colon - 1),
+				.host = slice_make(
+					via + strlen("SIP/2.0/ ") +
+						strlen(proto),
+					strlen(c->local_host) +
+						(local.ss.ss_family == AF_INET6
+							 ? 2
+							 : 0)),
 				.port = tp_addr_port(&local),
-				.branch = slice_make(via + at + strlen(addr) +
-							     strlen(";branch="),
-						     strlen(branch)),
+				.branch =
+					slice_make(via + head, strlen(branch)),
 			};
-		}
 	}
 	if (contact)
 		concat(contact, contact_cap, "<sip:duet@", addr,
